@@ -1,0 +1,75 @@
+"""aiready: make an organisation's data AI-ready and keep it that way.
+
+Bronze (raw, append-only) → silver (validated against an ODCS v3 data contract, failing rows
+quarantined with reasons) on Delta Lake, with every step recorded as evidence in MLflow.
+
+    >>> import aiready
+    >>> ws = aiready.Workspace.load("shop")          # doctest: +SKIP
+    >>> ws.run().raise_on_failure()                  # doctest: +SKIP
+"""
+
+from aiready.contracts import (
+    Column,
+    CompiledContract,
+    Limit,
+    LoadedContract,
+    Rule,
+    compile_contract,
+    load_contract,
+)
+from aiready.errors import (
+    AireadyError,
+    CommitConflictError,
+    ConfigError,
+    ContractError,
+    GateFailedError,
+    NotFoundError,
+    SourceError,
+    StorageError,
+    TerminalError,
+    TransientError,
+)
+from aiready.gates import GateReport, RuleResult
+from aiready.layers.results import (
+    FileIngest,
+    IngestResult,
+    RefineResult,
+    ReplayResult,
+    RunResult,
+)
+from aiready.reasons import Category, ReasonCode
+from aiready.workspace import DatasetConfig, Workspace, WorkspaceConfig
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AireadyError",
+    "Category",
+    "Column",
+    "CommitConflictError",
+    "CompiledContract",
+    "ConfigError",
+    "ContractError",
+    "DatasetConfig",
+    "FileIngest",
+    "GateFailedError",
+    "GateReport",
+    "IngestResult",
+    "Limit",
+    "LoadedContract",
+    "NotFoundError",
+    "ReasonCode",
+    "RefineResult",
+    "ReplayResult",
+    "Rule",
+    "RuleResult",
+    "RunResult",
+    "SourceError",
+    "StorageError",
+    "TerminalError",
+    "TransientError",
+    "Workspace",
+    "WorkspaceConfig",
+    "compile_contract",
+    "load_contract",
+]

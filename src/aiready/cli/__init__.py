@@ -1,0 +1,63 @@
+"""The ``aiready`` command line: one module per subcommand; errors become exit codes here only.
+
+Exit codes: 0 ok, 1 a quality gate failed, 2 usage/config/contract/source error, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from aiready.cli import demo, ingest, init, quarantine, refine, run, status, ui
+from aiready.cli._common import emit_json, err_console
+from aiready.errors import AireadyError
+
+app = typer.Typer(
+    name="aiready",
+    help="Make data AI-ready: bronze → silver through data contracts, gates and quarantine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+for module in (init, ingest, refine, run, status, quarantine, ui, demo):
+    name = module.__name__.rsplit(".", 1)[1]
+    app.command(name=name, help=module.__doc__)(getattr(module, name))
+
+
+def main() -> None:
+    """Entry point: run the app and map every outcome to one exit code."""
+    debug = "--debug" in sys.argv
+    if debug:
+        sys.argv.remove("--debug")
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = 2
+    except click.exceptions.Abort:
+        code = 130
+    except AireadyError as exc:
+        if debug:
+            raise
+        _report(exc.attrs())
+        code = exc.exit_code
+    except Exception as exc:  # the one place unknown errors are caught: exit 3, not a traceback
+        if debug:
+            raise
+        _report({"error": type(exc).__name__, "message": str(exc), "internal": True})
+        code = 3
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _report(attrs: dict[str, object]) -> None:
+    if "--json" in sys.argv:
+        emit_json({"ok": False, **attrs})
+        return
+    details = ", ".join(f"{k}={v}" for k, v in attrs.items() if k not in ("error", "message"))
+    err_console.print(f"[red]error:[/] {attrs['message']}" + (f"\n  {details}" if details else ""))
+    if attrs.get("internal"):
+        err_console.print("  (internal error: rerun with --debug for the traceback)")

@@ -1,0 +1,38 @@
+"""Refine pending bronze batches into silver, with quality gates and quarantine.
+
+Exit code 1 when a gate rejected a batch as a whole (it stays pending; nothing of it is published).
+
+Examples:
+  aiready refine
+  aiready refine payments --replay-quarantine   # after fixing a contract or source
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from aiready.cli import render
+from aiready.cli._common import JsonOpt, WorkspaceOpt, emit_json, load, progress
+
+
+def refine(
+    dataset: Annotated[str | None, typer.Argument(help="Dataset name (default: all).")] = None,
+    replay_quarantine: Annotated[
+        bool,
+        typer.Option(
+            "--replay-quarantine", help="Re-check open quarantined rows; release those that pass."
+        ),
+    ] = False,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> int:
+    ws = load(workspace)
+    with progress(not as_json, "refining") as report:
+        results = ws.refine(dataset, replay_quarantine, report)
+    if as_json:
+        emit_json([r.asdict() for r in results])
+    else:
+        render.refine(results)
+    return 0 if all(r.passed for r in results) else 1

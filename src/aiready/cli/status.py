@@ -1,0 +1,49 @@
+"""Show each dataset: rows per layer, open quarantine, pending batches, versions, owner.
+
+Examples:
+  aiready status
+  aiready status --json     # keys documented in the README
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from aiready.cli._common import JsonOpt, WorkspaceOpt, console, emit_json, load
+
+
+def status(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> int:
+    data = load(workspace).status()
+    if as_json:
+        emit_json(data)
+        return 0
+    table = Table(title=f"workspace {data['workspace']}")
+    for col in (
+        "dataset",
+        "kind",
+        "bronze",
+        "silver",
+        "quarantine",
+        "open",
+        "pending",
+        "contract",
+        "owner",
+    ):
+        table.add_column(col)
+    for d in data["datasets"]:
+        contract = d["contract"]
+        table.add_row(
+            d["dataset"],
+            d["kind"],
+            str(d["rows"]["bronze"]),
+            str(d["rows"]["silver"]),
+            str(d["rows"]["quarantine"]),
+            str(d["quarantine_open"]),
+            str(len(d["batches"]["pending"])),
+            f"{contract['id']}@{contract['version']}"
+            if contract
+            else f"[red]{d['contract_error']}[/]",
+            ", ".join(d["owners"]) or "[red]none[/]",
+        )
+    console.print(table)
+    return 0

@@ -1,0 +1,112 @@
+"""Load an ODCS v3 contract: YAML as written, the official JSON Schema, then the pydantic model.
+
+The pydantic model alone accepts typos inside quality items (``mustBee``), so every contract is also
+validated with ``jsonschema`` against the schema bundled with ``open-data-contract-standard``.
+Scalars are read the YAML 1.2 way: only ``true``/``false`` are booleans and dates stay
+strings, so an unquoted ``NO`` in ``validValues`` stays the string ``"NO"`` (quote it
+anyway for other tools).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from open_data_contract_standard.model import OpenDataContractStandard
+from pydantic import ValidationError
+
+from aiready.errors import ContractError
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core booleans and no implicit timestamps."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse YAML keeping scalars as written; errors name the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ContractError("contract file not found", file=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise ContractError("contract is not UTF-8 text", file=str(path)) from exc
+    try:
+        return yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ContractError(f"YAML syntax error: {problem}", file=str(path), line=line) from exc
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft201909Validator:
+    schema = json.loads(OpenDataContractStandard.json_schema())  # type: ignore[no-untyped-call]
+    return jsonschema.Draft201909Validator(schema)
+
+
+def yaml_path(parts: Iterable[str | int]) -> str:
+    """``['schema', 0, 'properties', 2]`` → ``schema[0].properties[2]``."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<root>"
+
+
+@dataclass(frozen=True)
+class LoadedContract:
+    """A contract that passed YAML, JSON Schema and model validation."""
+
+    path: Path
+    sha256: str
+    raw: dict[str, Any]
+    """The contract as parsed YAML (what the JSON Schema saw)."""
+    model: OpenDataContractStandard
+
+
+def load_contract(path: Path) -> LoadedContract:
+    """Load and validate ``path``; a ContractError names the file and the YAML path."""
+    raw = load_yaml(path)
+    if not isinstance(raw, dict):
+        raise ContractError("a contract must be a YAML mapping", file=str(path))
+    errors = sorted(_validator().iter_errors(raw), key=lambda e: list(e.absolute_path))
+    if errors:
+        best = jsonschema.exceptions.best_match(errors)
+        assert best is not None
+        raise ContractError(
+            f"contract fails the ODCS JSON Schema: {best.message}",
+            file=str(path),
+            path=yaml_path(best.absolute_path),
+        )
+    try:
+        model = OpenDataContractStandard.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ContractError(
+            f"contract is not a valid ODCS model: {first['msg']}",
+            file=str(path),
+            path=yaml_path(first["loc"]),
+        ) from exc
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return LoadedContract(path=path, sha256=digest, raw=raw, model=model)

@@ -1,0 +1,595 @@
+"""Compile a validated contract into plain, engine-free Column and Rule objects (the spec).
+
+Engines turn these into SQL; nothing here knows about DuckDB or Spark.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import sqlglot
+from sqlglot import exp
+
+from aiready.contracts.loader import LoadedContract
+from aiready.errors import ContractError
+from aiready.reasons import ReasonCode
+
+Action = Literal["warn", "drop", "quarantine", "fail"]
+RuleKind = Literal[
+    "type",
+    "not_null",
+    "unique",
+    "range",
+    "length",
+    "pattern",
+    "valid_values",
+    "missing_values",
+    "sql_row",
+    "row_count",
+    "sql_dataset",
+]
+TypeFamily = Literal[
+    "string", "integer", "decimal", "float", "boolean", "date", "timestamp", "json"
+]
+ACTIONS: tuple[Action, ...] = ("warn", "drop", "quarantine", "fail")
+SEVERITY: dict[Action, int] = {"warn": 0, "drop": 1, "quarantine": 2, "fail": 3}
+DATASET_KINDS = frozenset({"row_count", "sql_dataset"})
+_OPERATORS = (
+    "mustBe",
+    "mustNotBe",
+    "mustBeGreaterThan",
+    "mustBeGreaterOrEqualTo",
+    "mustBeLessThan",
+    "mustBeLessOrEqualTo",
+    "mustBeBetween",
+    "mustNotBeBetween",
+)
+_INT_TYPES = {"TINYINT", "SMALLINT", "INT", "BIGINT"}
+_OBJECT_REF = re.compile(r"\$?\{(object|table)\}")
+_PROPERTY_REF = re.compile(r"\$?\{(property|column)\}")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A contract property as the engine needs it."""
+
+    name: str
+    family: TypeFamily
+    sql_type: str
+    """Target type in DuckDB SQL (``BIGINT``, ``DECIMAL(12,2)``, ``TIMESTAMPTZ`` …)."""
+    scale: int | None = None
+    description: str | None = None
+    classification: str | None = None
+
+
+@dataclass(frozen=True)
+class Limit:
+    """An ODCS operator read as a batch limit on a rule's metric."""
+
+    operator: str
+    value: Any
+    unit: Literal["rows", "percent"] = "rows"
+
+    def holds(self, metric: float) -> bool:
+        """True when ``metric`` satisfies the operator."""
+        v, op = self.value, self.operator
+        if op in ("mustBeBetween", "mustNotBeBetween"):
+            inside = bool(v[0] <= metric <= v[1])
+            return inside if op == "mustBeBetween" else not inside
+        compare: dict[str, Callable[[float, Any], bool]] = {
+            "mustBe": lambda m, x: bool(m == x),
+            "mustNotBe": lambda m, x: bool(m != x),
+            "mustBeGreaterThan": lambda m, x: bool(m > x),
+            "mustBeGreaterOrEqualTo": lambda m, x: bool(m >= x),
+            "mustBeLessThan": lambda m, x: bool(m < x),
+            "mustBeLessOrEqualTo": lambda m, x: bool(m <= x),
+        }
+        return compare[op](metric, v)
+
+    def describe(self) -> str:
+        return f"{self.operator} {self.value}{' %' if self.unit == 'percent' else ''}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check: a row predicate (row rules) or a metric compared with a limit (dataset rules)."""
+
+    id: str
+    kind: RuleKind
+    reason: ReasonCode
+    action: Action
+    columns: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+    limit: Limit | None = None
+    """Batch limit (circuit breaker) for row rules; the pass condition for dataset rules."""
+    description: str = ""
+
+    @property
+    def column(self) -> str | None:
+        return self.columns[0] if len(self.columns) == 1 else None
+
+    @property
+    def row_level(self) -> bool:
+        return self.kind not in DATASET_KINDS
+
+
+@dataclass(frozen=True)
+class CompiledContract:
+    """What a gate needs from a contract."""
+
+    id: str
+    version: str
+    sha256: str
+    path: str
+    object_name: str
+    columns: tuple[Column, ...]
+    rules: tuple[Rule, ...]
+    primary_key: tuple[str, ...]
+    owners: tuple[str, ...]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def compile_contract(loaded: LoadedContract, dataset: str) -> CompiledContract:
+    """Turn the contract's schema object for ``dataset`` into columns and rules."""
+    raw = loaded.raw
+    obj, obj_path = _schema_object(loaded, dataset)
+    ctx = _Ctx(loaded, obj_path)
+    columns: list[Column] = []
+    rules: list[Rule] = []
+    pk: list[tuple[int, str]] = []
+    for i, prop in enumerate(obj.get("properties") or []):
+        where = f"{obj_path}.properties[{i}]"
+        column = _column(loaded, prop, where)
+        columns.append(column)
+        if prop.get("primaryKey"):
+            pk.append((int(prop.get("primaryKeyPosition", -1)), column.name))
+        rules.extend(_property_rules(ctx, prop, column, where))
+    names = {c.name for c in columns}
+    primary_key = tuple(name for _, name in sorted(pk, key=lambda p: (p[0] < 0, p[0])))
+    if primary_key:
+        rules.append(
+            Rule(
+                ctx.rule_id("+".join(primary_key) + ".primary_key"),
+                "unique",
+                ReasonCode.DUPLICATE_KEY,
+                _prop_action(obj_props(obj, primary_key[0])),
+                primary_key,
+                description=f"primary key ({', '.join(primary_key)}) is unique",
+            )
+        )
+    for j, item in enumerate(obj.get("quality") or []):
+        rules.append(_quality_rule(ctx, item, None, names, f"{obj_path}.quality[{j}]"))
+    return CompiledContract(
+        id=str(raw.get("id")),
+        version=str(raw.get("version")),
+        sha256=loaded.sha256,
+        path=str(loaded.path),
+        object_name=str(obj.get("name")),
+        columns=tuple(columns),
+        rules=tuple(rules),
+        primary_key=primary_key,
+        owners=_owners(raw),
+    )
+
+
+def obj_props(obj: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(p for p in obj.get("properties") or [] if p.get("name") == name)
+
+
+class _Ctx:
+    """Naming state while compiling: unique rule ids, file for errors."""
+
+    def __init__(self, loaded: LoadedContract, obj_path: str) -> None:
+        self.file = str(loaded.path)
+        self.obj_path = obj_path
+        self.ids: set[str] = set()
+
+    def rule_id(self, base: str) -> str:
+        candidate, n = base, 2
+        while candidate in self.ids:
+            candidate, n = f"{base}_{n}", n + 1
+        self.ids.add(candidate)
+        return candidate
+
+    def error(self, message: str, where: str) -> ContractError:
+        return ContractError(message, file=self.file, path=where)
+
+
+def _schema_object(loaded: LoadedContract, dataset: str) -> tuple[dict[str, Any], str]:
+    objects = loaded.raw.get("schema") or []
+    if not objects:
+        raise ContractError("contract has no `schema` object", file=str(loaded.path), path="schema")
+    for i, obj in enumerate(objects):
+        if (
+            obj.get("name") in (dataset, obj.get("physicalName"))
+            or obj.get("physicalName") == dataset
+        ):
+            return obj, f"schema[{i}]"
+    if len(objects) == 1:
+        return objects[0], "schema[0]"
+    raise ContractError(f"no schema object named {dataset!r}", file=str(loaded.path), path="schema")
+
+
+def _owners(raw: dict[str, Any]) -> tuple[str, ...]:
+    team = raw.get("team")
+    members = team.get("members", []) if isinstance(team, dict) else team or []
+    return tuple(
+        str(m.get("username"))
+        for m in members
+        if isinstance(m, dict)
+        and str(m.get("role", "")).lower() == "owner"
+        and not m.get("dateOut")
+    )
+
+
+def _column(loaded: LoadedContract, prop: dict[str, Any], where: str) -> Column:
+    name = str(prop.get("physicalName") or prop["name"])
+    logical = prop.get("logicalType")
+    physical = str(prop.get("physicalType") or "").strip()
+    family, sql_type, scale = _type(logical, physical)
+    if family is None:
+        raise ContractError(
+            f"unsupported physicalType {physical!r}",
+            file=str(loaded.path),
+            path=f"{where}.physicalType",
+        )
+    return Column(
+        name, family, sql_type, scale, prop.get("description"), prop.get("classification")
+    )
+
+
+def _type(logical: str | None, physical: str) -> tuple[TypeFamily | None, str, int | None]:
+    """Map logicalType/physicalType to a type family and a Delta-compatible DuckDB type."""
+    parsed: exp.DataType | None = None
+    if physical:
+        try:
+            parsed = exp.DataType.build(physical, dialect="duckdb")
+        except (sqlglot.errors.ParseError, ValueError):
+            parsed = None
+    if logical == "integer" or (
+        logical is None and parsed is not None and parsed.is_type(*exp.DataType.INTEGER_TYPES)
+    ):
+        name = parsed.sql("duckdb") if parsed is not None else "BIGINT"
+        return "integer", name if name in _INT_TYPES else "BIGINT", None
+    if logical == "number" or (
+        logical is None and parsed is not None and parsed.is_type(*exp.DataType.REAL_TYPES)
+    ):
+        if parsed is not None and parsed.is_type(exp.DataType.Type.DECIMAL):
+            params = [int(p.this.this) for p in parsed.expressions] or [18, 3]
+            precision, scale = (params + [0])[:2]
+            return "decimal", f"DECIMAL({precision},{scale})", scale
+        if parsed is not None and parsed.is_type(exp.DataType.Type.FLOAT):
+            return "float", "FLOAT", None
+        return "float", "DOUBLE", None
+    if logical == "boolean":
+        return "boolean", "BOOLEAN", None
+    if logical == "date":
+        return "date", "DATE", None
+    if logical == "timestamp":
+        return "timestamp", "TIMESTAMPTZ", None
+    if logical in ("object", "array", "map"):
+        return "json", "VARCHAR", None
+    if logical in ("string", "time", "vector") or not physical or parsed is None:
+        return "string", "VARCHAR", None
+    if parsed.is_type(*exp.DataType.TEXT_TYPES):
+        return "string", "VARCHAR", None
+    if parsed.is_type(exp.DataType.Type.BOOLEAN):
+        return "boolean", "BOOLEAN", None
+    if parsed.is_type(exp.DataType.Type.DATE):
+        return "date", "DATE", None
+    if parsed.is_type(*exp.DataType.TEMPORAL_TYPES):
+        return "timestamp", "TIMESTAMPTZ", None
+    return None, "", None
+
+
+def _custom(items: Any, key: str) -> Any:
+    for item in items or []:
+        if isinstance(item, dict) and item.get("property") == key:
+            return item.get("value")
+    return None
+
+
+def _prop_action(prop: dict[str, Any]) -> Action:
+    value = _custom(prop.get("customProperties"), "onFail")
+    return value if value in ACTIONS else "quarantine"
+
+
+def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) -> list[Rule]:
+    action = _prop_action(prop)
+    name = col.name
+    rules: list[Rule] = []
+    if col.family != "string":
+        rules.append(
+            Rule(
+                ctx.rule_id(f"{name}.type"),
+                "type",
+                ReasonCode.TYPE_MISMATCH,
+                action,
+                (name,),
+                description=f"{name} is exactly a {col.sql_type}",
+            )
+        )
+    if prop.get("required") or prop.get("primaryKey"):
+        rules.append(
+            Rule(
+                ctx.rule_id(f"{name}.required"),
+                "not_null",
+                ReasonCode.NULL_VALUE,
+                action,
+                (name,),
+                description=f"{name} is required",
+            )
+        )
+    if prop.get("unique") and not prop.get("primaryKey"):
+        rules.append(
+            Rule(
+                ctx.rule_id(f"{name}.unique"),
+                "unique",
+                ReasonCode.DUPLICATE_KEY,
+                action,
+                (name,),
+                description=f"{name} is unique",
+            )
+        )
+    opts = prop.get("logicalTypeOptions") or {}
+    bounds = {
+        k: opts[k]
+        for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+        if k in opts
+    }
+    if bounds:
+        rules.append(
+            Rule(
+                ctx.rule_id(f"{name}.range"),
+                "range",
+                ReasonCode.OUT_OF_RANGE,
+                action,
+                (name,),
+                bounds,
+                description=f"{name} within {bounds}",
+            )
+        )
+    lengths = {k: int(opts[k]) for k in ("minLength", "maxLength") if k in opts}
+    if lengths:
+        rules.append(
+            Rule(
+                ctx.rule_id(f"{name}.length"),
+                "length",
+                ReasonCode.INVALID_VALUE,
+                action,
+                (name,),
+                lengths,
+                description=f"{name} length {lengths}",
+            )
+        )
+    if "pattern" in opts:
+        rules.append(
+            Rule(
+                ctx.rule_id(f"{name}.pattern"),
+                "pattern",
+                ReasonCode.INVALID_VALUE,
+                action,
+                (name,),
+                {"pattern": str(opts["pattern"])},
+                description=f"{name} fully matches {opts['pattern']}",
+            )
+        )
+    if prop.get("enum"):
+        values = [e.get("value") if isinstance(e, dict) else e for e in prop["enum"]]
+        rules.append(
+            Rule(
+                ctx.rule_id(f"{name}.enum"),
+                "valid_values",
+                ReasonCode.INVALID_VALUE,
+                action,
+                (name,),
+                {"values": values},
+                description=f"{name} in {values}",
+            )
+        )
+    for j, item in enumerate(prop.get("quality") or []):
+        rules.append(_quality_rule(ctx, item, name, None, f"{where}.quality[{j}]"))
+    return rules
+
+
+def _limit(item: dict[str, Any], row_level: bool) -> Limit | None:
+    for op in _OPERATORS:
+        if op in item:
+            unit = (
+                "percent" if str(item.get("unit", "rows")).lower() in ("percent", "%") else "rows"
+            )
+            if row_level and op == "mustBe" and item[op] == 0:
+                return None  # the usual form: every violating row is handled by the action
+            return Limit(op, item[op], unit)  # type: ignore[arg-type]
+    return None
+
+
+def _quality_action(item: dict[str, Any]) -> Action:
+    value = _custom(item.get("customProperties"), "onFail")
+    if value is not None and value not in ACTIONS:
+        raise ValueError(value)
+    if value is not None:
+        return value  # type: ignore[no-any-return]
+    return (
+        "warn"
+        if str(item.get("severity", "")).lower() in ("warning", "warn", "info")
+        else "quarantine"
+    )
+
+
+def _quality_rule(
+    ctx: _Ctx, item: dict[str, Any], column: str | None, names: set[str] | None, where: str
+) -> Rule:
+    try:
+        action = _quality_action(item)
+    except ValueError as exc:
+        raise ctx.error(
+            f"onFail must be one of {list(ACTIONS)}, found {exc}", f"{where}.customProperties"
+        ) from exc
+    kind = item.get("type", "library")
+    label = item.get("id") or item.get("name")
+    if kind == "sql":
+        return _sql_rule(ctx, item, column, action, label, where)
+    if kind != "library":
+        raise ctx.error(
+            f"quality type {kind!r} is not executable by aiready (use library or sql)", where
+        )
+    metric = item.get("metric") or item.get("rule")
+    args = item.get("arguments") or {}
+    desc = str(item.get("description") or "")
+    if metric == "rowCount":
+        limit = _limit(item, row_level=False)
+        return Rule(
+            ctx.rule_id(str(label or "row_count")),
+            "row_count",
+            ReasonCode.ROW_COUNT,
+            action,
+            (),
+            {},
+            limit,
+            desc or f"row count {limit.describe() if limit else ''}",
+        )
+    cols: tuple[str, ...]
+    if column is not None:
+        cols = (column,)
+    else:
+        props = args.get("properties") or ([args["property"]] if "property" in args else [])
+        unknown = [p for p in props if names is not None and p not in names]
+        if not props or unknown:
+            raise ctx.error(
+                f"metric {metric} at object level needs arguments.properties naming "
+                f"contract properties (unknown: {unknown})",
+                where,
+            )
+        cols = tuple(str(p) for p in props)
+    base = str(label or f"{'+'.join(cols)}.{metric}")
+    limit = _limit(item, row_level=True)
+    desc = desc or _describe(str(metric), cols, args)
+    if metric == "nullValues":
+        return Rule(
+            ctx.rule_id(base), "not_null", ReasonCode.NULL_VALUE, action, cols, {}, limit, desc
+        )
+    if metric == "duplicateValues":
+        return Rule(
+            ctx.rule_id(base), "unique", ReasonCode.DUPLICATE_KEY, action, cols, {}, limit, desc
+        )
+    if metric == "missingValues":
+        values = args.get("missingValues", [None, ""])
+        return Rule(
+            ctx.rule_id(base),
+            "missing_values",
+            ReasonCode.MISSING_VALUE,
+            action,
+            cols,
+            {"values": list(values)},
+            limit,
+            desc,
+        )
+    if metric == "invalidValues":
+        if "validValues" in args:
+            return Rule(
+                ctx.rule_id(base),
+                "valid_values",
+                ReasonCode.INVALID_VALUE,
+                action,
+                cols,
+                {"values": list(args["validValues"])},
+                limit,
+                desc,
+            )
+        if "pattern" in args:
+            return Rule(
+                ctx.rule_id(base),
+                "pattern",
+                ReasonCode.INVALID_VALUE,
+                action,
+                cols,
+                {"pattern": str(args["pattern"])},
+                limit,
+                desc,
+            )
+        raise ctx.error("invalidValues needs arguments.validValues or arguments.pattern", where)
+    raise ctx.error(f"unknown metric {metric!r}", where)
+
+
+def _describe(metric: str, cols: tuple[str, ...], args: dict[str, Any]) -> str:
+    names = ", ".join(cols)
+    if metric == "invalidValues" and "validValues" in args:
+        return f"{names} is one of {list(args['validValues'])}"
+    if metric == "invalidValues":
+        return f"{names} fully matches {args.get('pattern')}"
+    if metric == "missingValues":
+        return f"{names} is not a missing-value marker {list(args.get('missingValues', []))}"
+    return {"nullValues": f"{names} is not null", "duplicateValues": f"{names} is unique"}.get(
+        metric, f"{names} {metric}"
+    )
+
+
+def _sql_rule(
+    ctx: _Ctx,
+    item: dict[str, Any],
+    column: str | None,
+    action: Action,
+    label: str | None,
+    where: str,
+) -> Rule:
+    query = str(item.get("query", ""))
+    text = _OBJECT_REF.sub("__object__", query)
+    if column is not None:
+        text = _PROPERTY_REF.sub(f'"{column}"', text)
+    try:
+        tree = sqlglot.parse_one(text, dialect="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise ctx.error(
+            f"SQL rule does not parse: {exc.errors[0]['description'] if exc.errors else exc}",
+            f"{where}.query",
+        ) from exc
+    base = str(label or f"{column or 'dataset'}.sql")
+    desc = str(item.get("description") or query)
+    condition = _row_condition(tree)
+    if condition is not None:
+        return Rule(
+            ctx.rule_id(base),
+            "sql_row",
+            ReasonCode.SQL_RULE,
+            action,
+            (column,) if column else (),
+            {"condition": condition, "query": query},
+            _limit(item, row_level=True),
+            desc,
+        )
+    if not isinstance(tree, exp.Query):
+        raise ctx.error("SQL rule must be a SELECT", f"{where}.query")
+    limit = _limit(item, row_level=False)
+    return Rule(
+        ctx.rule_id(base),
+        "sql_dataset",
+        ReasonCode.SQL_RULE,
+        action,
+        (column,) if column else (),
+        {"query": tree.sql("duckdb")},
+        limit,
+        desc,
+    )
+
+
+def _row_condition(tree: exp.Expr) -> str | None:
+    """``SELECT COUNT(*) FROM {object} WHERE c`` → ``c`` (the predicate of a violating row)."""
+    if not isinstance(tree, exp.Select) or len(tree.expressions) != 1:
+        return None
+    projection = tree.expressions[0]
+    projection = projection.this if isinstance(projection, exp.Alias) else projection
+    if not (isinstance(projection, exp.Count) and isinstance(projection.this, exp.Star)):
+        return None
+    source = tree.args.get("from_") or tree.args.get("from")
+    if source is None or not isinstance(source.this, exp.Table) or source.this.name != "__object__":
+        return None
+    if any(tree.args.get(k) for k in ("joins", "group", "having", "with", "limit", "qualify")):
+        return None
+    where = tree.args.get("where")
+    return None if where is None else str(where.this.sql("duckdb"))

@@ -1,0 +1,136 @@
+"""The example contracts that ``aiready init`` and ``aiready demo`` write (ODCS v3.1)."""
+
+PAYMENTS = """\
+apiVersion: v3.1.0
+kind: DataContract
+id: urn:aiready:{workspace}:payments
+name: payments
+version: 1.0.0
+status: active
+domain: finance
+description:
+  purpose: Card and bank payments as they happen (operational event data).
+team:
+  name: payments-platform
+  members:
+    - username: payments-owner@example.com
+      role: owner
+schema:
+  - name: payments
+    physicalType: table
+    description: One row per payment attempt.
+    properties:
+      - name: payment_id
+        logicalType: integer
+        physicalType: BIGINT
+        primaryKey: true
+        description: Unique id of the payment attempt.
+      - name: customer_id
+        logicalType: string
+        required: true
+        logicalTypeOptions:
+          pattern: 'C[0-9]{{6}}'
+      - name: amount
+        logicalType: number
+        physicalType: DECIMAL(12,2)
+        required: true
+        description: Amount in the payment currency.
+        logicalTypeOptions:
+          minimum: 0
+          maximum: 100000
+      - name: currency
+        logicalType: string
+        required: true
+        quality:
+          - metric: invalidValues
+            arguments:
+              validValues: ['EUR', 'USD', 'GBP', 'CHF']
+            mustBe: 0
+      - name: status
+        logicalType: string
+        quality:
+          - metric: invalidValues
+            arguments:
+              validValues: ['settled', 'pending', 'failed', 'refunded']
+            mustBeLessThan: 5
+            unit: percent
+      - name: paid_at
+        logicalType: timestamp
+        required: true
+      - name: card_country
+        logicalType: string
+        description: ISO country of the card; unknown values are tolerated but counted.
+        quality:
+          - metric: missingValues
+            arguments:
+              missingValues: [null, '', 'N/A', '??']
+            mustBe: 0
+            severity: warning
+    quality:
+      - type: sql
+        name: refund_has_amount
+        description: a refunded payment must have a positive amount
+        query: SELECT COUNT(*) FROM {{object}} WHERE status = 'refunded' AND amount = 0
+        mustBe: 0
+      - metric: rowCount
+        mustBeGreaterThan: 0
+slaProperties:
+  - property: latency
+    value: 1
+    unit: d
+    element: payments.paid_at
+"""
+
+CUSTOMERS = """\
+apiVersion: v3.1.0
+kind: DataContract
+id: urn:aiready:{workspace}:customers
+name: customers
+version: 1.0.0
+status: active
+domain: crm
+description:
+  purpose: Customer master data, reconciled (strategic reference data).
+team:
+  name: crm-data
+  members:
+    - username: crm-steward@example.com
+      role: owner
+schema:
+  - name: customers
+    physicalType: table
+    properties:
+      - name: customer_id
+        logicalType: string
+        primaryKey: true
+        logicalTypeOptions:
+          pattern: 'C[0-9]{{6}}'
+      - name: name
+        logicalType: string
+        required: true
+        classification: confidential
+        tags: ['pii', 'pii:name']
+      - name: email
+        logicalType: string
+        classification: confidential
+        tags: ['pii', 'pii:email']
+        logicalTypeOptions:
+          pattern: '[^@ ]+@[^@ ]+\\.[a-z]{{2,}}'
+      - name: segment
+        logicalType: string
+        required: true
+        quality:
+          - metric: invalidValues
+            arguments:
+              validValues: ['retail', 'smb', 'enterprise']
+            mustBe: 0
+      - name: country
+        logicalType: string
+        logicalTypeOptions:
+          minLength: 2
+          maxLength: 2
+      - name: signup_date
+        logicalType: date
+      - name: vip
+        logicalType: boolean
+"""

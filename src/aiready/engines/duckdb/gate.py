@@ -1,0 +1,387 @@
+"""Run a compiled contract over one bronze batch in DuckDB: silver rows, quarantine rows, report.
+
+One pass materialises the batch with every column typed and one boolean flag per rule; silver and
+quarantine are then two selections of it, so every row lands in exactly one of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+import pyarrow.dataset as pads
+
+from aiready.contracts.rules import CompiledContract, Rule
+from aiready.engines.duckdb.sql import cast_ok, cast_value, ident, lit, violation
+from aiready.errors import ContractError
+from aiready.gates.report import GateReport, RuleResult
+from aiready.reasons import ReasonCode
+
+Mode = Literal["append", "merge"]
+LINEAGE = ("_batch_id", "_source_file", "_source_row", "_ingested_at", "_record_hash")
+BLOCKING = ("drop", "quarantine", "fail")
+META_COLUMNS = frozenset(
+    {
+        *LINEAGE,
+        "_source_sha256",
+        "_malformed",
+        "_raw",
+        "_action",
+        "_status",
+        "_reasons",
+        "_quarantined_at",
+        "_reviewed_by",
+        "_reviewed_at",
+        "_refined_at",
+    }
+)
+
+
+@dataclass
+class GateOutcome:
+    """Rows for silver and quarantine, and the report that explains the split."""
+
+    report: GateReport
+    silver: pa.Table
+    quarantine: pa.Table
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that never tries to download an extension, in UTC."""
+    con = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _one(con: duckdb.DuckDBPyConnection, query: str) -> tuple[Any, ...]:
+    """The first row of ``query``, with the result fully consumed (DuckDB 2.0 requires it)."""
+    rows = con.execute(query).fetchall()
+    return tuple(rows[0]) if rows else ()
+
+
+class _Plan:
+    """Names of the generated columns for one contract and batch."""
+
+    def __init__(self, contract: CompiledContract, bronze_columns: list[str]) -> None:
+        self.contract = contract
+        self.columns = {c.name: c for c in contract.columns}
+        self.bronze = [c for c in bronze_columns if c not in META_COLUMNS]
+        self.raw = {c.name: f"__t{i}" for i, c in enumerate(contract.columns)}
+        self.std = {c.name: f"__s{i}" for i, c in enumerate(contract.columns)}
+        self.ok = {c.name: f"__ok{i}" for i, c in enumerate(contract.columns)}
+        self.flag = {r.id: f"__r{i}" for i, r in enumerate(contract.rules)}
+        self.row_rules = [r for r in contract.rules if r.row_level]
+
+    def type_ok(self, rule: Rule) -> str:
+        return " AND ".join(self.ok[c] for c in rule.columns if c in self.ok) or "TRUE"
+
+
+def _stage_src(plan: _Plan, present: set[str]) -> str:
+    cols = [ident(c) for c in LINEAGE] + ["_malformed", "_raw"]
+    cols += [f"{ident(b)} AS __b{j}" for j, b in enumerate(plan.bronze)]
+    for c in plan.contract.columns:
+        source = ident(c.name) if c.name in present else "CAST(NULL AS VARCHAR)"
+        cols.append(f"trim({source}) AS {plan.raw[c.name]}")
+    return "SELECT " + ", ".join(cols) + " FROM __batch"
+
+
+def _stage_std(plan: _Plan) -> str:
+    cols = [f"nullif({plan.raw[c.name]}, '') AS {plan.std[c.name]}" for c in plan.contract.columns]
+    return "SELECT *, " + ", ".join(cols) + " FROM src"
+
+
+def _stage_typed(plan: _Plan) -> str:
+    cols = []
+    for c in plan.contract.columns:
+        s = plan.std[c.name]
+        cols.append(f"({s} IS NULL OR coalesce({cast_ok(c, s)}, FALSE)) AS {plan.ok[c.name]}")
+    return "SELECT *, " + ", ".join(cols) + " FROM std"
+
+
+def _stage_values(plan: _Plan) -> str:
+    cols = [
+        f"CASE WHEN {plan.ok[c.name]} THEN {cast_value(c, plan.std[c.name])} END AS {ident(c.name)}"
+        for c in plan.contract.columns
+    ]
+    return "SELECT *, _malformed IS NOT NULL AS __malformed, " + ", ".join(cols) + " FROM typed"
+
+
+def _stage_flags(plan: _Plan) -> str:
+    cols = []
+    for rule in plan.row_rules:
+        if rule.kind == "unique":
+            continue
+        if rule.kind == "type":
+            pred = f"NOT {plan.ok[rule.columns[0]]}"
+        elif rule.kind == "missing_values":
+            pred = violation(rule, plan.columns, plan.raw)
+        else:
+            pred = f"({plan.type_ok(rule)}) AND {violation(rule, plan.columns, plan.raw)}"
+        cols.append(f"(NOT __malformed AND ({pred})) AS {plan.flag[rule.id]}")
+    blocking = [
+        plan.flag[r.id] for r in plan.row_rules if r.kind != "unique" and r.action in BLOCKING
+    ]
+    cols.append(f"(__malformed OR {' OR '.join(blocking) or 'FALSE'}) AS __blocked")
+    return "SELECT *, " + ", ".join(cols) + " FROM vals"
+
+
+def _unique_flags(plan: _Plan, mode: Mode, has_silver: bool) -> tuple[str, list[str]]:
+    """Duplicate flags: first occurrence (bronze order) among otherwise-passing rows wins."""
+    cols: list[str] = []
+    extra: list[str] = []
+    content = ", ".join(ident(c.name) for c in plan.contract.columns)
+    for rule in (r for r in plan.row_rules if r.kind == "unique"):
+        keys = ", ".join(ident(k) for k in rule.columns)
+        eligible = "NOT __blocked AND " + " AND ".join(
+            f"{ident(k)} IS NOT NULL" for k in rule.columns
+        )
+        window = f"OVER (PARTITION BY {keys}, ({eligible}) ORDER BY _batch_id, _source_row)"
+        is_pk = rule.columns == plan.contract.primary_key
+        in_silver = "FALSE"
+        if has_silver and not (mode == "merge" and is_pk):
+            match = " AND ".join(f"s.{ident(k)} = f.{ident(k)}" for k in rule.columns)
+            if mode == "merge" and plan.contract.primary_key:
+                same = " AND ".join(
+                    f"s.{ident(k)} = f.{ident(k)}" for k in plan.contract.primary_key
+                )
+                match += f" AND NOT ({same})"
+            in_silver = f"EXISTS (SELECT 1 FROM __silver s WHERE {match})"
+        flag = plan.flag[rule.id]
+        if mode == "merge" and is_pk:
+            conflict = f"(min(hash({content})) {window} <> max(hash({content})) {window})"
+            cols.append(f"coalesce(({eligible}) AND {conflict}, FALSE) AS {flag}_c")
+            cols.append(
+                f"coalesce(({eligible}) AND NOT {conflict} AND row_number() {window} > 1, "
+                f"FALSE) AS {flag}"
+            )
+            extra.append(f"{flag}_c")
+        else:
+            cols.append(
+                f"coalesce(({eligible}) AND (row_number() {window} > 1 OR {in_silver}), "
+                f"FALSE) AS {flag}"
+            )
+    select = "SELECT f.*" + "".join(f", {c}" for c in cols) + " FROM flags f"
+    return select, extra
+
+
+def _reason(rule: Rule, flag: str, plan: _Plan, code: ReasonCode | None = None) -> str:
+    column = rule.columns[0] if len(rule.columns) == 1 else ",".join(rule.columns)
+    shown = (
+        f"' (value: ' || coalesce(left({plan.raw[rule.columns[0]]}, 80), 'null') || ')'"
+        if len(rule.columns) == 1 and rule.columns[0] in plan.raw
+        else "''"
+    )
+    code = code or rule.reason
+    return (
+        f"CASE WHEN {flag} THEN {{'code': {lit(code.value)}, 'rule': {lit(rule.id)}, "
+        f"'column': {lit(column) if rule.columns else 'NULL'}, "
+        f"'message': {lit(rule.description or rule.id)} || {shown}}} END"
+    )
+
+
+class DuckDBGate:
+    """The default engine: gates a batch with one DuckDB pass."""
+
+    name = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection | None = None) -> None:
+        self.con = con or connect()
+
+    def check(
+        self,
+        contract: CompiledContract,
+        batch: pa.Table | pads.Dataset,
+        batch_id: str,
+        present: list[str],
+        silver: pads.Dataset | None,
+        mode: Mode,
+        dataset: str,
+        source_file: str,
+    ) -> GateOutcome:
+        """Check one batch; ``present`` are the data columns its source file actually had."""
+        con = self.con
+        plan = _Plan(contract, list(batch.schema.names))
+        report = GateReport(
+            dataset, "silver", batch_id, source_file, contract.id, contract.version, contract.sha256
+        )
+        report.unknown_columns = [c for c in present if c not in plan.columns]
+        self._missing_columns(contract, set(present), report)
+        con.register("__batch", batch)
+        if silver is not None:
+            con.register("__silver_all", silver)
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW __silver AS SELECT * FROM __silver_all "
+                f"WHERE _batch_id <> {lit(batch_id)}"
+            )
+        unique_sql, conflict_flags = _unique_flags(plan, mode, silver is not None)
+        query = (
+            f"WITH src AS ({_stage_src(plan, set(present))}), std AS ({_stage_std(plan)}), "
+            f"typed AS ({_stage_typed(plan)}), vals AS ({_stage_values(plan)}), "
+            f"flags AS ({_stage_flags(plan)}) {unique_sql}"
+        )
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE __checked AS {query}")
+        except duckdb.Error as exc:
+            raise ContractError(
+                f"a rule could not be evaluated: {exc}", contract=contract.path, dataset=dataset
+            ) from exc
+        try:
+            return self._outcome(plan, report, conflict_flags, mode)
+        finally:
+            for name in ("__checked",):
+                con.execute(f"DROP TABLE IF EXISTS {name}")
+            con.unregister("__batch")
+            if silver is not None:
+                con.execute("DROP VIEW IF EXISTS __silver")
+                con.unregister("__silver_all")
+
+    @staticmethod
+    def _missing_columns(contract: CompiledContract, present: set[str], report: GateReport) -> None:
+        required = {c for r in contract.rules if r.kind == "not_null" for c in r.columns}
+        for column in contract.columns:
+            if column.name in present:
+                continue
+            message = f"contract column {column.name!r} is absent from {report.source_file}"
+            if column.name in required:
+                report.failures.append(f"{ReasonCode.MISSING_COLUMN.value}: {message}")
+            else:
+                report.warnings.append(f"{message}; filled with nulls")
+
+    def _outcome(
+        self, plan: _Plan, report: GateReport, conflict_flags: list[str], mode: Mode
+    ) -> GateOutcome:
+        con = self.con
+        rules = plan.row_rules
+        flags = [plan.flag[r.id] for r in rules]
+        sums = ", ".join(f"count(*) FILTER (WHERE {f})" for f in flags + conflict_flags)
+        row = _one(
+            con,
+            f"SELECT count(*), count(*) FILTER (WHERE __malformed)"
+            f"{', ' + sums if sums else ''} FROM __checked",
+        )
+        report.rows_in, report.rows_malformed = int(row[0]), int(row[1])
+        counts = dict(zip(flags + conflict_flags, (int(v) for v in row[2:]), strict=True))
+        for rule in rules:
+            failed = counts[plan.flag[rule.id]] + counts.get(plan.flag[rule.id] + "_c", 0)
+            report.rules.append(self._rule_result(rule, failed, report.rows_in, report))
+        for rule in (r for r in plan.contract.rules if not r.row_level):
+            report.rules.append(self._dataset_rule(plan, rule, report))
+        quarantine_flags = [plan.flag[r.id] for r in rules if r.action in ("quarantine", "fail")]
+        quarantine_flags += conflict_flags
+        drop_flags = [plan.flag[r.id] for r in rules if r.action == "drop"]
+        out_pred = " OR ".join(["__malformed", *quarantine_flags, *drop_flags])
+        warn_pred = " OR ".join(plan.flag[r.id] for r in rules if r.action == "warn") or "FALSE"
+        row = _one(
+            con,
+            f"SELECT count(*) FILTER (WHERE ({out_pred}) AND NOT (__malformed OR "
+            f"{' OR '.join(quarantine_flags) or 'FALSE'})), "
+            f"count(*) FILTER (WHERE ({out_pred})), "
+            f"count(*) FILTER (WHERE NOT ({out_pred}) AND ({warn_pred})) FROM __checked",
+        )
+        report.rows_dropped, out, report.rows_warned = int(row[0]), int(row[1]), int(row[2])
+        report.rows_quarantined = out - report.rows_dropped
+        report.rows_out = report.rows_in - out
+        if report.failures:
+            empty = pa.table({})
+            return GateOutcome(report, empty, empty)
+        silver = self._silver(plan, out_pred)
+        quarantine = self._quarantine(plan, out_pred, quarantine_flags, conflict_flags)
+        return GateOutcome(report, silver, quarantine)
+
+    @staticmethod
+    def _rule_result(rule: Rule, failed: int, rows: int, report: GateReport) -> RuleResult:
+        result = RuleResult(
+            rule.id,
+            rule.kind,
+            rule.reason.value,
+            rule.reason.category.value,
+            rule.action,
+            list(rule.columns),
+            failed,
+        )
+        if rule.action == "fail" and failed:
+            report.failures.append(f"rule {rule.id} (onFail: fail) has {failed} violating rows")
+        if rule.limit is not None:
+            metric = (
+                100.0 * failed / rows if rule.limit.unit == "percent" and rows else float(failed)
+            )
+            result.metric, result.limit = metric, rule.limit.describe()
+            result.limit_ok = rule.limit.holds(metric)
+            if not result.limit_ok:
+                report.failures.append(
+                    f"rule {rule.id}: {failed} violating rows ({metric:.4g}"
+                    f"{' %' if rule.limit.unit == 'percent' else ''}) breaks the batch limit "
+                    f"{rule.limit.describe()}"
+                )
+        return result
+
+    def _dataset_rule(self, plan: _Plan, rule: Rule, report: GateReport) -> RuleResult:
+        if rule.kind == "row_count":
+            metric = float(report.rows_in)
+        else:
+            cols = ", ".join(ident(c.name) for c in plan.contract.columns)
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP VIEW __object__ AS SELECT {cols} "
+                f"FROM __checked WHERE NOT __malformed"
+            )
+            try:
+                value = _one(self.con, rule.params["query"])
+            except duckdb.Error as exc:
+                raise ContractError(f"SQL rule {rule.id} failed: {exc}", rule=rule.id) from exc
+            metric = float(value[0]) if value and value[0] is not None else 0.0
+        ok = rule.limit.holds(metric) if rule.limit is not None else True
+        result = RuleResult(
+            rule.id,
+            rule.kind,
+            rule.reason.value,
+            rule.reason.category.value,
+            rule.action,
+            list(rule.columns),
+            0 if ok else 1,
+            metric,
+            rule.limit.describe() if rule.limit else None,
+            ok,
+        )
+        if not ok:
+            message = f"dataset rule {rule.id}: value {metric:g} breaks {result.limit}"
+            (report.warnings if rule.action == "warn" else report.failures).append(message)
+        return result
+
+    def _silver(self, plan: _Plan, out_pred: str) -> pa.Table:
+        cols = ", ".join(ident(c.name) for c in plan.contract.columns)
+        lineage = ", ".join(ident(c) for c in LINEAGE)
+        return self.con.sql(
+            f"SELECT {cols}, {lineage}, now() AS _refined_at FROM __checked "
+            f"WHERE NOT ({out_pred}) ORDER BY _source_row"
+        ).to_arrow_table()
+
+    def _quarantine(
+        self, plan: _Plan, out_pred: str, quarantine_flags: list[str], conflict_flags: list[str]
+    ) -> pa.Table:
+        reasons = [
+            "CASE WHEN __malformed THEN {'code': 'malformed_record', 'rule': 'record.parse', "
+            "'column': NULL, 'message': _malformed} END"
+        ]
+        for rule in plan.row_rules:
+            reasons.append(_reason(rule, plan.flag[rule.id], plan))
+            if plan.flag[rule.id] + "_c" in conflict_flags:
+                reasons.append(
+                    _reason(rule, plan.flag[rule.id] + "_c", plan, ReasonCode.CONFLICTING_DUPLICATE)
+                )
+        raw = ", ".join(f"__b{j} AS {ident(b)}" for j, b in enumerate(plan.bronze))
+        lineage = ", ".join(ident(c) for c in LINEAGE)
+        action = (
+            f"CASE WHEN __malformed OR {' OR '.join(quarantine_flags) or 'FALSE'} "
+            f"THEN 'quarantine' ELSE 'drop' END"
+        )
+        return self.con.sql(
+            f"SELECT {raw + ', ' if raw else ''}{lineage}, _raw, {action} AS _action, "
+            f"'open' AS _status, list_filter([{', '.join(reasons)}], lambda x: x IS NOT NULL) "
+            f"AS _reasons, now() AS _quarantined_at, CAST(NULL AS VARCHAR) AS _reviewed_by, "
+            f"CAST(NULL AS TIMESTAMPTZ) AS _reviewed_at FROM __checked WHERE {out_pred} "
+            f"ORDER BY _source_row"
+        ).to_arrow_table()

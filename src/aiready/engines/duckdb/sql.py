@@ -1,0 +1,117 @@
+"""Rules → DuckDB SQL fragments. Identifiers and literals are quoted by sqlglot.
+
+Each row rule becomes a *violation* predicate wrapped as ``coalesce(pred, false)``: a NULL never
+counts as a violation of a value rule (``required`` is what forbids NULLs).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from aiready.contracts.rules import Column, Rule
+
+
+def ident(name: str) -> str:
+    """A quoted DuckDB identifier."""
+    return exp.to_identifier(name, quoted=True).sql("duckdb")
+
+
+def lit(value: Any) -> str:
+    """A DuckDB literal for a Python scalar."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return exp.Literal.number(value).sql("duckdb")
+    return exp.Literal.string(str(value)).sql("duckdb")
+
+
+_INT = r"[+-]?[0-9]+"
+_FLOAT = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_TS = _DATE + r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?"
+
+
+def cast_ok(column: Column, s: str) -> str:
+    """Predicate: the trimmed string ``s`` converts to the column type *exactly* (no rounding)."""
+    t = column.sql_type
+    if column.family == "string":
+        return "TRUE"
+    if column.family == "json":
+        return f"json_valid({s})"
+    if column.family == "boolean":
+        return f"lower({s}) IN ('true', 'false', '1', '0')"
+    if column.family == "integer":
+        return f"(regexp_full_match({s}, {lit(_INT)}) AND TRY_CAST({s} AS {t}) IS NOT NULL)"
+    if column.family == "decimal":
+        scale = column.scale or 0
+        shape = (
+            _INT if scale == 0 else rf"[+-]?([0-9]+(\.[0-9]{{0,{scale}}})?|\.[0-9]{{1,{scale}}})"
+        )
+        return f"(regexp_full_match({s}, {lit(shape)}) AND TRY_CAST({s} AS {t}) IS NOT NULL)"
+    if column.family == "float":
+        return f"(regexp_full_match({s}, {lit(_FLOAT)}) AND isfinite(TRY_CAST({s} AS {t})))"
+    if column.family == "date":
+        return f"(regexp_full_match({s}, {lit(_DATE)}) AND TRY_CAST({s} AS DATE) IS NOT NULL)"
+    return f"(regexp_full_match({s}, {lit(_TS)}) AND TRY_CAST({s} AS TIMESTAMPTZ) IS NOT NULL)"
+
+
+def cast_value(column: Column, s: str) -> str:
+    """The typed value of ``s`` (only evaluated where ``cast_ok`` holds)."""
+    if column.family in ("string", "json"):
+        return s
+    if column.family == "boolean":
+        return f"(lower({s}) IN ('true', '1'))"
+    return f"TRY_CAST({s} AS {column.sql_type})"
+
+
+def _bound(column: Column, value: Any) -> str:
+    if column.family in ("date", "timestamp"):
+        return f"CAST({lit(str(value))} AS {column.sql_type})"
+    return lit(value)
+
+
+def violation(rule: Rule, columns: dict[str, Column], raw: dict[str, str]) -> str:
+    """Predicate true when a row violates a (non-type, non-unique) row rule."""
+    c = ident(rule.columns[0]) if rule.columns else ""
+    p = rule.params
+    if rule.kind == "not_null":
+        return " OR ".join(f"{ident(col)} IS NULL" for col in rule.columns)
+    if rule.kind == "range":
+        col = columns[rule.columns[0]]
+        checks = {
+            "minimum": "<",
+            "maximum": ">",
+            "exclusiveMinimum": "<=",
+            "exclusiveMaximum": ">=",
+        }
+        parts = [f"{c} {checks[k]} {_bound(col, v)}" for k, v in p.items()]
+        return f"coalesce({' OR '.join(parts)}, FALSE)"
+    if rule.kind == "length":
+        parts = []
+        if "minLength" in p:
+            parts.append(f"length({c}) < {int(p['minLength'])}")
+        if "maxLength" in p:
+            parts.append(f"length({c}) > {int(p['maxLength'])}")
+        return f"coalesce({' OR '.join(parts)}, FALSE)"
+    if rule.kind == "pattern":
+        return f"coalesce(NOT regexp_full_match(CAST({c} AS VARCHAR), {lit(p['pattern'])}), FALSE)"
+    if rule.kind == "valid_values":
+        values = [v for v in p["values"] if v is not None]
+        listed = ", ".join(lit(str(v)) for v in values) or "NULL"
+        return f"coalesce(CAST({c} AS VARCHAR) NOT IN ({listed}), FALSE)"
+    if rule.kind == "missing_values":
+        s = raw[rule.columns[0]]
+        values = [str(v) for v in p["values"] if v is not None]
+        parts = [f"{s} IN ({', '.join(lit(v) for v in values)})"] if values else []
+        if None in p["values"] or "" in values:
+            parts.append(f"{s} IS NULL OR {s} = ''")
+        return f"coalesce({' OR '.join(parts) or 'FALSE'}, FALSE)"
+    if rule.kind == "sql_row":
+        condition = sqlglot.parse_one(p["condition"], dialect="duckdb").sql("duckdb")
+        return f"coalesce(({condition}), FALSE)"
+    raise ValueError(f"not a row predicate: {rule.kind}")

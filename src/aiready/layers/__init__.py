@@ -1,0 +1,1 @@
+"""Layers: bronze (raw, append-only), silver (validated), quarantine (rows with reasons)."""

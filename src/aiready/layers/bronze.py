@@ -1,0 +1,153 @@
+"""Bronze: raw, immutable, traceable. Append-only; each new source file is one batch, once.
+
+Every value is kept as read (text), with ``_batch_id``, ``_source_file``, ``_source_row``,
+``_source_sha256``, ``_ingested_at`` and ``_record_hash``. A file whose sha256 is already in bronze
+is skipped, so re-running ``ingest`` is idempotent; a changed file is a new batch.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from aiready.errors import AireadyError, SourceError
+from aiready.layers import ledger
+from aiready.layers.results import FileIngest, IngestResult
+from aiready.sources.readers import ParsedFile, read_source
+from aiready.storage import dataset_lock, delta
+from aiready.workspace.config import DatasetConfig
+from aiready.workspace.paths import Paths
+
+Progress = Callable[[str], None]
+
+
+def new_batch_id(now: datetime) -> str:
+    """Time-ordered batch id: sorting ids gives ingest order."""
+    return f"{now:%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}"
+
+
+def source_files(root: Path, ds: DatasetConfig) -> list[Path]:
+    """Files matching the dataset's source; an empty match is an error naming the pattern."""
+    pattern = ds.source if Path(ds.source).is_absolute() else str(root / ds.source)
+    if glob.has_magic(pattern):
+        files = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+        if not files:
+            raise SourceError("source glob matches no file", dataset=ds.name, file=pattern)
+        return files
+    if not Path(pattern).is_file():
+        raise SourceError("source file does not exist", dataset=ds.name, file=pattern)
+    return [Path(pattern)]
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _in_bronze(table_path: Path, sha: str) -> str | None:
+    """The batch id under which a file with this sha256 is already in bronze, if any."""
+    hit = delta.read(table_path, ["_batch_id"], pc.field("_source_sha256") == sha)
+    return None if hit is None or hit.num_rows == 0 else str(hit.column(0)[0])
+
+
+def ingest(paths: Paths, ds: DatasetConfig, progress: Progress | None = None) -> IngestResult:
+    """Ingest every new file of ``ds`` into bronze, one batch per file."""
+    result = IngestResult(ds.name)
+    files = source_files(paths.root, ds)
+    table_path = paths.table("bronze", ds.name)
+    with dataset_lock(paths.locks, ds.name):
+        known = {b.source_sha256: b for b in ledger.ingested(paths.ingested_ledger, ds.name)}
+        for path in files:
+            rel = _relative(paths.root, path)
+            if progress:
+                progress(rel)
+            try:
+                result.files.append(_ingest_file(paths, ds, path, rel, known, table_path))
+            except AireadyError as exc:
+                result.files.append(FileIngest(rel, "failed", message=exc.message))
+                result.errors.append({**exc.attrs(), "file": rel})
+        result.bronze_version = delta.version(table_path)
+    return result
+
+
+def _ingest_file(
+    paths: Paths,
+    ds: DatasetConfig,
+    path: Path,
+    rel: str,
+    known: dict[str, ledger.BatchRecord],
+    table_path: Path,
+) -> FileIngest:
+    data = path.read_bytes() if path.is_file() else b""
+    sha = hashlib.sha256(data).hexdigest()
+    if sha in known:
+        b = known[sha]
+        return FileIngest(
+            rel,
+            "skipped",
+            sha,
+            b.batch_id,
+            0,
+            0,
+            b.columns,
+            f"already ingested as batch {b.batch_id}",
+        )
+    parsed = read_source(path, ds.format, ds.delimiter)
+    now = datetime.now(UTC)
+    batch_id = _in_bronze(table_path, sha)  # set when a crash hit between bronze and ledger
+    version = delta.version(table_path)
+    if batch_id is None:
+        batch_id = new_batch_id(now)
+        if parsed.table.num_rows:
+            version = delta.append(
+                table_path,
+                _bronze_rows(parsed, batch_id, rel, sha, now),
+                {"aiready.batch_id": batch_id, "aiready.source_file": rel},
+            )
+    record = ledger.BatchRecord(
+        ds.name,
+        batch_id,
+        rel,
+        sha,
+        ds.format,
+        parsed.columns,
+        parsed.table.num_rows,
+        parsed.malformed,
+        version or 0,
+        now,
+    )
+    ledger.record_ingested(paths.ingested_ledger, record)
+    known[sha] = record
+    note = "header only: no rows" if parsed.table.num_rows == 0 else ""
+    return FileIngest(
+        rel,
+        "ingested",
+        sha,
+        batch_id,
+        parsed.table.num_rows,
+        parsed.malformed,
+        parsed.columns,
+        note,
+    )
+
+
+def _bronze_rows(parsed: ParsedFile, batch_id: str, rel: str, sha: str, now: datetime) -> pa.Table:
+    n = parsed.table.num_rows
+    table = parsed.table
+    for name, value, typ in (
+        ("_batch_id", batch_id, pa.string()),
+        ("_source_file", rel, pa.string()),
+        ("_source_sha256", sha, pa.string()),
+        ("_ingested_at", now, pa.timestamp("us", tz="UTC")),
+    ):
+        table = table.append_column(name, pa.array([value] * n, typ))
+    return table

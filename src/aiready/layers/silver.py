@@ -1,0 +1,285 @@
+"""Silver: validated, typed, standardised. Each bronze batch is refined exactly once.
+
+Per batch, under the dataset lock: the gate splits rows into silver and quarantine; quarantine is
+written as a replace of that batch's rows, then silver (replace of the batch for operational data,
+MERGE by key for strategic data), then the refined ledger entry. A crash before the ledger entry
+makes the rerun redo the batch, replacing its own partial output: nothing is counted twice.
+A batch whose gate fails writes nothing and stays pending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from aiready.contracts import CompiledContract
+from aiready.engines import get_engine
+from aiready.engines.duckdb.gate import META_COLUMNS
+from aiready.engines.duckdb.sql import lit
+from aiready.errors import ContractError
+from aiready.layers import ledger
+from aiready.layers.results import RefineResult, ReplayResult
+from aiready.storage import dataset_lock, delta
+from aiready.workspace.config import DatasetConfig
+from aiready.workspace.paths import Paths
+
+Progress = Callable[[str], None]
+QUARANTINE_KEYS = ["_batch_id", "_source_row"]
+
+
+def require_strategic(contract: CompiledContract, ds: DatasetConfig) -> None:
+    """Strategic (master/reference) data merges by key and must have an accountable owner."""
+    if ds.kind != "strategic":
+        return
+    if not contract.primary_key:
+        raise ContractError(
+            "a strategic dataset needs a primaryKey in its contract",
+            dataset=ds.name,
+            file=contract.path,
+        )
+    if not contract.owners:
+        raise ContractError(
+            "a strategic dataset needs a team member with role owner",
+            dataset=ds.name,
+            file=contract.path,
+            path="team",
+        )
+
+
+def refine(
+    paths: Paths,
+    ds: DatasetConfig,
+    contract: CompiledContract,
+    progress: Progress | None = None,
+    engine: str = "duckdb",
+) -> RefineResult:
+    """Refine every pending bronze batch of ``ds`` into silver and quarantine."""
+    require_strategic(contract, ds)
+    result = RefineResult(ds.name)
+    gate = get_engine(engine)
+    mode = "merge" if ds.kind == "strategic" else "append"
+    bronze_path = paths.table("bronze", ds.name)
+    with dataset_lock(paths.locks, ds.name):
+        done = ledger.refined(paths.refined_ledger, ds.name)
+        pending = [
+            b for b in ledger.ingested(paths.ingested_ledger, ds.name) if b.batch_id not in done
+        ]
+        for batch in pending:
+            if progress:
+                progress(batch.source_file)
+            rows = _batch_rows(bronze_path, batch.batch_id, batch.rows)
+            outcome = gate.check(
+                contract,
+                rows,
+                batch.batch_id,
+                batch.columns,
+                delta.dataset(paths.table("silver", ds.name)),
+                mode,
+                ds.name,
+                batch.source_file,
+            )
+            result.reports.append(outcome.report)
+            if not outcome.report.passed:
+                result.pending.append(batch.batch_id)
+                continue
+            _publish(paths, ds, contract, batch.batch_id, outcome, mode)
+        result.silver_version = delta.version(paths.table("silver", ds.name))
+        result.quarantine_version = delta.version(paths.table("quarantine", ds.name))
+    return result
+
+
+def _batch_rows(bronze_path: Any, batch_id: str, expected: int) -> pa.Table:
+    if expected == 0:
+        return pa.table(
+            {
+                "_batch_id": pa.array([], pa.string()),
+                "_source_file": pa.array([], pa.string()),
+                "_source_row": pa.array([], pa.int64()),
+                "_ingested_at": pa.array([], pa.timestamp("us", tz="UTC")),
+                "_record_hash": pa.array([], pa.string()),
+                "_malformed": pa.array([], pa.string()),
+                "_raw": pa.array([], pa.string()),
+            }
+        )
+    table = delta.read(bronze_path, filter=pc.field("_batch_id") == batch_id)
+    assert table is not None and table.num_rows == expected, f"bronze batch {batch_id} incomplete"
+    return table
+
+
+def _publish(
+    paths: Paths,
+    ds: DatasetConfig,
+    contract: CompiledContract,
+    batch_id: str,
+    outcome: Any,
+    mode: str,
+) -> None:
+    where = f"_batch_id = {lit(batch_id)}"
+    meta = {"aiready.batch_id": batch_id, "aiready.contract_sha256": contract.sha256}
+    q_version = delta.replace_where(
+        paths.table("quarantine", ds.name), outcome.quarantine, where, meta
+    )
+    silver_path = paths.table("silver", ds.name)
+    if mode == "merge":
+        s_version = (
+            delta.merge_by_key(silver_path, outcome.silver, list(contract.primary_key), meta)
+            if outcome.silver.num_rows or not delta.exists(silver_path)
+            else delta.version(silver_path)
+        )
+    else:
+        s_version = delta.replace_where(silver_path, outcome.silver, where, meta)
+    r = outcome.report
+    ledger.record_refined(
+        paths.refined_ledger,
+        {
+            "dataset": ds.name,
+            "batch_id": batch_id,
+            "contract_sha256": contract.sha256,
+            "rows_in": r.rows_in,
+            "rows_out": r.rows_out,
+            "rows_quarantined": r.rows_quarantined,
+            "rows_dropped": r.rows_dropped,
+            "rows_warned": r.rows_warned,
+            "silver_version": s_version,
+            "quarantine_version": q_version,
+            "refined_at": datetime.now(UTC),
+        },
+    )
+
+
+def replay_quarantine(
+    paths: Paths, ds: DatasetConfig, contract: CompiledContract, engine: str = "duckdb"
+) -> tuple[ReplayResult, RefineResult]:
+    """Re-check open quarantined rows; release those that now pass into silver."""
+    require_strategic(contract, ds)
+    result = ReplayResult()
+    refine_result = RefineResult(ds.name)
+    q_path = paths.table("quarantine", ds.name)
+    silver_path = paths.table("silver", ds.name)
+    with dataset_lock(paths.locks, ds.name):
+        table = delta.read(q_path, filter=pc.field("_status") == "open")
+        if table is None or table.num_rows == 0:
+            return result, refine_result
+        malformed = pc.is_valid(table.column("_raw"))
+        result.not_replayable = int(pc.sum(malformed).as_py() or 0)
+        candidates = table.filter(pc.invert(malformed))
+        already = _already_in_silver(silver_path, candidates)
+        now = datetime.now(UTC)
+        if already.num_rows:
+            _set_status(q_path, already, "released", "replay", now)
+            result.released += already.num_rows
+        todo = _exclude(candidates, already)
+        result.checked = candidates.num_rows
+        if todo.num_rows == 0:
+            return result, refine_result
+        mode = "merge" if ds.kind == "strategic" else "append"
+        present = [c for c in todo.column_names if c not in META_COLUMNS]
+        rows = todo.select(
+            [
+                *present,
+                "_batch_id",
+                "_source_file",
+                "_source_row",
+                "_ingested_at",
+                "_record_hash",
+                "_raw",
+            ]
+        ).append_column("_malformed", pa.nulls(todo.num_rows, pa.string()))
+        outcome = get_engine(engine).check(
+            contract,
+            rows,
+            "replay",
+            present,
+            delta.dataset(silver_path),
+            mode,
+            ds.name,
+            "quarantine",
+        )
+        refine_result.reports.append(outcome.report)
+        if not outcome.report.passed:
+            return result, refine_result
+        released = outcome.silver
+        if released.num_rows:
+            meta = {"aiready.replay": now.isoformat()}
+            if mode == "merge":
+                delta.merge_by_key(silver_path, released, list(contract.primary_key), meta)
+            else:
+                delta.append(silver_path, released, meta)
+            _set_status(q_path, released.select(QUARANTINE_KEYS), "released", "replay", now)
+        still = outcome.quarantine.select([*QUARANTINE_KEYS, "_reasons"])
+        if still.num_rows:
+            delta.update_by_key(q_path, still, QUARANTINE_KEYS, ["_reasons"])
+        result.released += released.num_rows
+        result.still_open = todo.num_rows - released.num_rows
+        refine_result.silver_version = delta.version(silver_path)
+        refine_result.quarantine_version = delta.version(q_path)
+    return result, refine_result
+
+
+def _already_in_silver(silver_path: Any, candidates: pa.Table) -> pa.Table:
+    silver = delta.read(silver_path, QUARANTINE_KEYS)
+    keys = candidates.select(QUARANTINE_KEYS)
+    if silver is None or silver.num_rows == 0:
+        return keys.slice(0, 0)
+    return keys.join(silver, QUARANTINE_KEYS, join_type="left semi")
+
+
+def _exclude(candidates: pa.Table, keys: pa.Table) -> pa.Table:
+    if keys.num_rows == 0:
+        return candidates
+    return candidates.join(keys, QUARANTINE_KEYS, join_type="left anti")
+
+
+def _set_status(q_path: Any, keys: pa.Table, status: str, by: str, now: datetime) -> None:
+    n = keys.num_rows
+    update = (
+        keys.select(QUARANTINE_KEYS)
+        .append_column("_status", pa.array([status] * n, pa.string()))
+        .append_column("_reviewed_by", pa.array([by] * n, pa.string()))
+        .append_column("_reviewed_at", pa.array([now] * n, pa.timestamp("us", tz="UTC")))
+    )
+    delta.update_by_key(
+        q_path, update, QUARANTINE_KEYS, ["_status", "_reviewed_by", "_reviewed_at"]
+    )
+
+
+def list_quarantine(
+    paths: Paths, dataset: str, reason: str | None = None, status: str | None = "open"
+) -> pa.Table:
+    """Quarantined rows of ``dataset``, optionally by status and reason code."""
+    table = delta.read(paths.table("quarantine", dataset))
+    if table is None:
+        return pa.table({})
+    if status:
+        table = table.filter(pc.field("_status") == status)
+    if reason:
+        mask = [any(r["code"] == reason for r in rs) for rs in table.column("_reasons").to_pylist()]
+        table = table.filter(pa.array(mask, pa.bool_()))
+    return table
+
+
+def reject_quarantine(
+    paths: Paths,
+    dataset: str,
+    by: str,
+    reason: str | None = None,
+    rows: list[tuple[str, int]] | None = None,
+) -> int:
+    """Reject open quarantined rows (by reason code or (batch, row)); returns the count."""
+    with dataset_lock(paths.locks, dataset):
+        table = list_quarantine(paths, dataset, reason, "open")
+        if table.num_rows == 0:
+            return 0
+        keys = table.select(QUARANTINE_KEYS)
+        if rows is not None:
+            wanted = pa.table(
+                {"_batch_id": [b for b, _ in rows], "_source_row": [r for _, r in rows]},
+                schema=keys.schema,
+            )
+            keys = keys.join(wanted, QUARANTINE_KEYS, join_type="left semi")
+        _set_status(paths.table("quarantine", dataset), keys, "rejected", by, datetime.now(UTC))
+        return int(keys.num_rows)

@@ -1,0 +1,231 @@
+"""Read source files into raw, all-string Arrow tables, keeping every record.
+
+A record that cannot be parsed (ragged CSV row, invalid JSON line, bytes that are not UTF-8) is kept
+with its raw text and a ``_malformed`` reason, so that it reaches quarantine instead of vanishing.
+Only a file that cannot be read at all (missing, empty CSV without header, corrupt Parquet) raises.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from aiready.errors import SourceError
+from aiready.workspace.config import SourceFormat
+
+csv.field_size_limit(2**31 - 1)  # a 1 MB free-text field is data, not an error
+
+SOURCE_ROW = "_source_row"
+MALFORMED = "_malformed"
+RAW = "_raw"
+RECORD_HASH = "_record_hash"
+RESERVED = frozenset(
+    {
+        SOURCE_ROW,
+        MALFORMED,
+        RAW,
+        RECORD_HASH,
+        "_batch_id",
+        "_source_file",
+        "_source_sha256",
+        "_ingested_at",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """One source file as raw strings plus per-record provenance."""
+
+    path: Path
+    columns: list[str]
+    """Data columns in file order (CSV header, union of JSON keys, Parquet schema)."""
+    table: pa.Table
+    """Data columns as strings, plus _source_row, _malformed, _raw, _record_hash."""
+
+    @property
+    def malformed(self) -> int:
+        """Records kept with their raw text because they could not be parsed."""
+        return int(self.table.num_rows - self.table.column(MALFORMED).null_count)
+
+
+class _Builder:
+    """Collects records column-wise; unknown columns are back-filled with nulls."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns: dict[str, list[str | None]] = {c: [] for c in columns}
+        self.meta: dict[str, list[Any]] = {SOURCE_ROW: [], MALFORMED: [], RAW: [], RECORD_HASH: []}
+        self.count = 0
+
+    def add(self, row: int, values: dict[str, str | None], raw: str, bad: str | None) -> None:
+        for name in values:
+            if name not in self.columns:
+                self.columns[name] = [None] * self.count
+        for name, col in self.columns.items():
+            col.append(values.get(name))
+        self.meta[SOURCE_ROW].append(row)
+        self.meta[MALFORMED].append(bad)
+        self.meta[RAW].append(raw if bad else None)
+        self.meta[RECORD_HASH].append(
+            hashlib.sha256(raw.encode("utf-8", "backslashreplace")).hexdigest()
+        )
+        self.count += 1
+
+    def table(self) -> pa.Table:
+        arrays: dict[str, pa.Array] = {c: pa.array(v, pa.string()) for c, v in self.columns.items()}
+        arrays[SOURCE_ROW] = pa.array(self.meta[SOURCE_ROW], pa.int64())
+        for name in (MALFORMED, RAW, RECORD_HASH):
+            arrays[name] = pa.array(self.meta[name], pa.string())
+        return pa.table(arrays)
+
+
+def read_source(path: Path, fmt: SourceFormat, delimiter: str = ",") -> ParsedFile:
+    """Parse one file; raises SourceError naming the file when it cannot be read at all."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read source file: {exc.strerror}", file=str(path)) from exc
+    if fmt == "csv":
+        return _read_csv(path, data, delimiter)
+    if fmt == "jsonl":
+        return _read_jsonl(path, data)
+    return _read_parquet(path, data)
+
+
+def _text(raw: str) -> str:
+    """Undo surrogateescape so raw text with bad bytes can be stored and shown."""
+    return raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _has_bad_bytes(value: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in value)
+
+
+def _check_columns(path: Path, columns: list[str]) -> None:
+    seen: set[str] = set()
+    for position, name in enumerate(columns, start=1):
+        if not name.strip():
+            raise SourceError(f"header column {position} has no name", file=str(path))
+        if name in RESERVED:
+            raise SourceError(f"column name {name!r} is reserved by aiready", file=str(path))
+        if name in seen:
+            raise SourceError(f"column {name!r} appears twice in the header", file=str(path))
+        seen.add(name)
+
+
+def _read_csv(path: Path, data: bytes, delimiter: str) -> ParsedFile:
+    text = data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
+    consumed: list[str] = []
+
+    def lines() -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):
+            consumed.append(line)
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter)
+    header = next(reader, None)
+    if header is None:
+        raise SourceError("CSV file is empty: it has no header row", file=str(path))
+    if _has_bad_bytes("".join(header)):
+        raise SourceError("CSV header is not valid UTF-8", file=str(path))
+    header = [h.strip() for h in header]
+    _check_columns(path, header)
+    consumed.clear()
+    builder = _Builder(header)
+    row = 0
+    while True:
+        try:
+            fields = next(reader, None)
+        except csv.Error as exc:
+            row += 1
+            raw = "".join(consumed)
+            consumed.clear()
+            builder.add(row, {}, _text(raw), f"unparsable CSV record: {exc}")
+            continue
+        if fields is None:
+            break
+        row += 1
+        raw = "".join(consumed)
+        consumed.clear()
+        if not fields:
+            continue  # a blank line: counted for row numbers, holds no record
+        builder.add(row, *_csv_record(header, fields, raw))
+    return ParsedFile(path, header, builder.table())
+
+
+def _csv_record(
+    header: list[str], fields: list[str], raw: str
+) -> tuple[dict[str, str | None], str, str | None]:
+    if len(fields) != len(header):
+        return {}, _text(raw), f"ragged row: expected {len(header)} fields, found {len(fields)}"
+    if any(_has_bad_bytes(f) for f in fields):
+        return {}, _text(raw), "bad encoding: bytes that are not UTF-8"
+    return dict(zip(header, fields, strict=True)), raw, None
+
+
+def _json_value(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _read_jsonl(path: Path, data: bytes) -> ParsedFile:
+    text = data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
+    builder = _Builder([])
+    for row, line in enumerate(text.split("\n"), start=1):
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        if _has_bad_bytes(line):
+            builder.add(row, {}, _text(line), "bad encoding: bytes that are not UTF-8")
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            builder.add(row, {}, line, f"invalid JSON: {exc.msg} at column {exc.colno}")
+            continue
+        if not isinstance(record, dict):
+            builder.add(
+                row, {}, line, f"a JSON line must be an object, found {type(record).__name__}"
+            )
+            continue
+        reserved = RESERVED.intersection(record)
+        if reserved:
+            builder.add(row, {}, line, f"reserved field names {sorted(reserved)}")
+            continue
+        builder.add(row, {str(k): _json_value(v) for k, v in record.items()}, line, None)
+    return ParsedFile(path, list(builder.columns), builder.table())
+
+
+def _read_parquet(path: Path, data: bytes) -> ParsedFile:
+    try:
+        source = pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SourceError(f"not a readable Parquet file: {exc}", file=str(path)) from exc
+    _check_columns(path, source.column_names)
+    builder = _Builder(source.column_names)
+    for row, record in enumerate(source.to_pylist(), start=1):
+        values = {k: _parquet_value(v) for k, v in record.items()}
+        builder.add(row, values, json.dumps(values, ensure_ascii=False, sort_keys=True), None)
+    return ParsedFile(path, source.column_names, builder.table())
+
+
+def _parquet_value(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool | dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)

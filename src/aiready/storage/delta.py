@@ -1,0 +1,171 @@
+"""The one Delta reader/writer: every write in aiready goes through here.
+
+Writes retry a lost commit race (``CommitFailedError``) with backoff; reads always go through the
+table's snapshot (``DeltaTable.to_pyarrow_dataset``), never a directory glob, so files that are no
+longer part of the table are never read.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+
+from aiready.errors import CommitConflictError, StorageError
+
+T = TypeVar("T")
+_ATTEMPTS = 8
+
+
+def exists(path: Path) -> bool:
+    """True when ``path`` holds a Delta table."""
+    return (path / "_delta_log").is_dir()
+
+
+def table(path: Path, version: int | None = None) -> DeltaTable | None:
+    """The Delta table at ``path`` (optionally at ``version``), or None if there is none."""
+    if not exists(path):
+        return None
+    try:
+        return DeltaTable(str(path), version=version)
+    except TableNotFoundError:
+        return None
+
+
+def dataset(path: Path) -> pads.Dataset | None:
+    """A pyarrow dataset over the current snapshot, or None when the table does not exist."""
+    dt = table(path)
+    return None if dt is None else dt.to_pyarrow_dataset()
+
+
+def version(path: Path) -> int | None:
+    """Current Delta version of the table, or None."""
+    dt = table(path)
+    return None if dt is None else dt.version()
+
+
+def read(path: Path, columns: list[str] | None = None, filter: Any = None) -> pa.Table | None:
+    """Read the current snapshot (optionally projected and filtered)."""
+    ds = dataset(path)
+    if ds is None:
+        return None
+    return ds.to_table(columns=columns, filter=filter)
+
+
+def _props(metadata: Mapping[str, str] | None) -> CommitProperties | None:
+    return CommitProperties(custom_metadata=dict(metadata)) if metadata else None
+
+
+def _retry(what: str, path: Path, op: Callable[[], T]) -> T:
+    """Run ``op``, retrying a lost Delta commit race with jittered exponential backoff."""
+    for attempt in range(_ATTEMPTS):
+        try:
+            return op()
+        except CommitFailedError as exc:
+            if attempt == _ATTEMPTS - 1:
+                raise CommitConflictError(
+                    f"{what} kept losing commit races", table=str(path)
+                ) from exc
+            time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
+        except DeltaError as exc:
+            raise StorageError(f"{what} failed: {exc}", table=str(path)) from exc
+    raise AssertionError("unreachable")
+
+
+def append(path: Path, data: pa.Table, metadata: Mapping[str, str] | None = None) -> int:
+    """Append ``data`` (new columns merge into the schema); returns the new version."""
+    path.mkdir(parents=True, exist_ok=True)
+
+    def op() -> int:
+        write_deltalake(
+            str(path), data, mode="append", schema_mode="merge", commit_properties=_props(metadata)
+        )
+        return DeltaTable(str(path)).version()
+
+    return _retry("append", path, op)
+
+
+def replace_where(
+    path: Path, data: pa.Table, predicate: str, metadata: Mapping[str, str] | None = None
+) -> int:
+    """Atomically replace the rows matching ``predicate`` with ``data`` (one commit).
+
+    This is what makes a re-run of a crashed step idempotent: it overwrites its own earlier,
+    uncommitted-to-the-ledger output instead of adding to it.
+    """
+    path.mkdir(parents=True, exist_ok=True)
+
+    def op() -> int:
+        if not exists(path):
+            write_deltalake(str(path), data, mode="append", commit_properties=_props(metadata))
+        else:
+            write_deltalake(
+                str(path),
+                data,
+                mode="overwrite",
+                predicate=predicate,
+                schema_mode="merge",
+                commit_properties=_props(metadata),
+            )
+        return DeltaTable(str(path)).version()
+
+    return _retry("replace", path, op)
+
+
+def merge_by_key(
+    path: Path, data: pa.Table, keys: list[str], metadata: Mapping[str, str] | None = None
+) -> int:
+    """Upsert ``data`` by ``keys``: one current row per key, history keeps the earlier ones."""
+    if not exists(path):
+        return append(path, data, metadata)
+    predicate = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
+
+    def op() -> int:
+        dt = DeltaTable(str(path))
+        (
+            dt.merge(
+                data,
+                predicate,
+                source_alias="s",
+                target_alias="t",
+                merge_schema=True,
+                commit_properties=_props(metadata),
+            )
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute()
+        )
+        return DeltaTable(str(path)).version()
+
+    return _retry("merge", path, op)
+
+
+def update_by_key(path: Path, data: pa.Table, keys: list[str], columns: list[str]) -> int | None:
+    """Set ``columns`` on the rows whose ``keys`` match a row of ``data``."""
+    dt = table(path)
+    if dt is None or data.num_rows == 0:
+        return None
+    predicate = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
+    updates = {f'"{c}"': f's."{c}"' for c in columns}
+
+    def op() -> int:
+        current = DeltaTable(str(path))
+        current.merge(data, predicate, source_alias="s", target_alias="t").when_matched_update(
+            updates
+        ).execute()
+        return current.version()
+
+    return _retry("update", path, op)
+
+
+def history(path: Path) -> list[dict[str, Any]]:
+    """Commit history, newest first (empty when there is no table)."""
+    dt = table(path)
+    return [] if dt is None else list(dt.history())

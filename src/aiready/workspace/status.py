@@ -1,0 +1,65 @@
+"""``aiready status``: what is in each layer, what is waiting, who owns it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pyarrow.compute as pc
+
+from aiready.errors import AireadyError
+from aiready.layers import ledger
+from aiready.storage import delta
+
+if TYPE_CHECKING:
+    from aiready.workspace.workspace import Workspace
+
+
+def _count(path: Any, where: Any = None) -> int:
+    ds = delta.dataset(path)
+    return 0 if ds is None else int(ds.count_rows(filter=where))
+
+
+def dataset_status(ws: Workspace, name: str) -> dict[str, Any]:
+    """The status record of one dataset (keys documented in the README)."""
+    ds = ws.dataset(name)
+    p = ws.paths
+    batches = ledger.ingested(p.ingested_ledger, name)
+    refined = ledger.refined(p.refined_ledger, name)
+    entry: dict[str, Any] = {
+        "dataset": name,
+        "kind": ds.kind,
+        "rows": {
+            "bronze": _count(p.table("bronze", name)),
+            "silver": _count(p.table("silver", name)),
+            "quarantine": _count(p.table("quarantine", name)),
+        },
+        "quarantine_open": _count(p.table("quarantine", name), pc.field("_status") == "open"),
+        "versions": {
+            layer: delta.version(p.table(layer, name))
+            for layer in ("bronze", "silver", "quarantine")
+        },
+        "batches": {
+            "ingested": len(batches),
+            "refined": len(refined),
+            "pending": [b.batch_id for b in batches if b.batch_id not in refined],
+        },
+        "last_ingested_at": max((b.ingested_at for b in batches), default=None),
+        "last_refined_at": max((r["refined_at"] for r in refined.values()), default=None),
+    }
+    try:
+        contract = ws.contract(name)
+        entry.update(
+            contract={"id": contract.id, "version": contract.version, "sha256": contract.sha256},
+            owners=list(contract.owners),
+        )
+    except AireadyError as exc:
+        entry.update(contract=None, owners=[], contract_error=exc.message)
+    return entry
+
+
+def workspace_status(ws: Workspace) -> dict[str, Any]:
+    return {
+        "workspace": ws.config.name,
+        "root": str(ws.root),
+        "datasets": [dataset_status(ws, n) for n in ws.config.datasets],
+    }

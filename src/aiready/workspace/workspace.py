@@ -1,0 +1,244 @@
+"""``Workspace``: the Python API over one ``aiready.yaml`` and its ``.aiready`` state."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from aiready import _env
+from aiready.contracts import CompiledContract, compile_contract, load_contract
+from aiready.errors import AireadyError, NotFoundError
+from aiready.layers import bronze, silver
+from aiready.layers.results import IngestResult, RefineResult, RunResult
+from aiready.storage import delta
+from aiready.tracking import Tracker
+from aiready.workspace.config import DatasetConfig, WorkspaceConfig, load_config
+from aiready.workspace.paths import Paths
+
+Progress = Callable[[str], None]
+
+
+class Workspace:
+    """A folder with ``aiready.yaml``: datasets, contracts and the lake under ``.aiready/``."""
+
+    def __init__(self, config: WorkspaceConfig) -> None:
+        self.config = config
+        self.root = config.root
+        self.paths = Paths(config.root)
+        self.tracker = Tracker(config.name, self.paths)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Workspace:
+        """Load the workspace at ``path`` (default: $AIREADY_WORKSPACE or the current folder)."""
+        root = Path(path or os.environ.get(_env.AIREADY_WORKSPACE) or ".").resolve()
+        return cls(load_config(root))
+
+    # -- datasets and contracts ------------------------------------------------------------------
+    def dataset(self, name: str) -> DatasetConfig:
+        try:
+            return self.config.datasets[name]
+        except KeyError as exc:
+            raise NotFoundError(
+                f"no dataset {name!r} in aiready.yaml; known: {sorted(self.config.datasets)}",
+                dataset=name,
+            ) from exc
+
+    def _selected(self, name: str | None) -> list[DatasetConfig]:
+        return [self.dataset(name)] if name else list(self.config.datasets.values())
+
+    def contract(self, name: str) -> CompiledContract:
+        """The compiled contract of dataset ``name`` (re-read each call: contracts get fixed)."""
+        ds = self.dataset(name)
+        return compile_contract(load_contract(self.root / ds.contract), ds.name)
+
+    # -- steps -----------------------------------------------------------------------------------
+    @contextmanager
+    def _run(
+        self, step: str, dataset: str | None, layer: str | None, parent: str | None
+    ) -> Iterator[str | None]:
+        run_id = self.tracker.start(step, dataset, layer, parent)
+        try:
+            yield run_id
+        except BaseException:
+            self.tracker.finish(run_id, ok=False)
+            raise
+
+    def ingest(
+        self,
+        dataset: str | None = None,
+        progress: Progress | None = None,
+        parent_run: str | None = None,
+    ) -> list[IngestResult]:
+        """Ingest new source files of one or all datasets into bronze."""
+        results = []
+        for ds in self._selected(dataset):
+            with self._run("ingest", ds.name, "bronze", parent_run) as run_id:
+                result = bronze.ingest(self.paths, ds, progress)
+                result.run_id = run_id
+                self._log_ingest(run_id, ds, result)
+                self.tracker.finish(run_id, ok=not result.errors)
+            results.append(result)
+        return results
+
+    def _log_ingest(self, run_id: str | None, ds: DatasetConfig, result: IngestResult) -> None:
+        done = [f for f in result.files if f.status == "ingested"]
+        self.tracker.log(
+            run_id,
+            params={
+                "source": ds.source,
+                "kind": ds.kind,
+                "format": ds.format,
+                "bronze_version_written": result.bronze_version,
+                "batches": ",".join(str(f.batch_id) for f in done),
+            },
+            metrics={
+                "rows_in": result.rows,
+                "rows_out": result.rows,
+                "rows_malformed": sum(f.malformed for f in done),
+                "files_ingested": len(done),
+                "files_skipped": sum(f.status == "skipped" for f in result.files),
+                "files_failed": sum(f.status == "failed" for f in result.files),
+            },
+            tags={"aiready.result": "failed" if result.errors else "passed"},
+        )
+        self.tracker.log_table(
+            run_id,
+            f"bronze.{ds.name}",
+            str(self.paths.table("bronze", ds.name)),
+            result.bronze_version,
+            "bronze",
+        )
+        self.tracker.log_json(run_id, result.asdict(), "ingest_result.json")
+
+    def refine(
+        self,
+        dataset: str | None = None,
+        replay_quarantine: bool = False,
+        progress: Progress | None = None,
+        parent_run: str | None = None,
+    ) -> list[RefineResult]:
+        """Refine pending bronze batches into silver + quarantine (and optionally replay)."""
+        results = []
+        for ds in self._selected(dataset):
+            contract = self.contract(ds.name)
+            with self._run("refine", ds.name, "silver", parent_run) as run_id:
+                bronze_version = delta.version(self.paths.table("bronze", ds.name))
+                result = silver.refine(self.paths, ds, contract, progress)
+                if replay_quarantine:
+                    replay, replay_refine = silver.replay_quarantine(self.paths, ds, contract)
+                    result.replay = replay
+                    result.reports.extend(replay_refine.reports)
+                    result.silver_version = delta.version(self.paths.table("silver", ds.name))
+                    result.quarantine_version = delta.version(
+                        self.paths.table("quarantine", ds.name)
+                    )
+                result.run_id = run_id
+                self._log_refine(run_id, ds, contract, bronze_version, result)
+                self.tracker.finish(run_id, ok=result.passed)
+            results.append(result)
+        return results
+
+    def _log_refine(
+        self,
+        run_id: str | None,
+        ds: DatasetConfig,
+        contract: CompiledContract,
+        bronze_version: int | None,
+        result: RefineResult,
+    ) -> None:
+        metrics: dict[str, float] = {k: float(v) for k, v in result.totals().items()}
+        for report in result.reports:
+            for rule in report.rules:
+                key = f"rule.{rule.rule}.failed"
+                metrics[key] = metrics.get(key, 0.0) + rule.failed
+        metrics["batches_refined"] = sum(r.passed for r in result.reports)
+        metrics["batches_failed"] = sum(not r.passed for r in result.reports)
+        if result.replay is not None:
+            metrics["rows_released"] = result.replay.released
+        self.tracker.log(
+            run_id,
+            params={
+                "contract_id": contract.id,
+                "contract_version": contract.version,
+                "contract_sha256": contract.sha256,
+                "kind": ds.kind,
+                "bronze_version_read": bronze_version,
+                "silver_version_written": result.silver_version,
+                "quarantine_version_written": result.quarantine_version,
+                "batches": ",".join(r.batch_id for r in result.reports),
+            },
+            metrics=metrics,
+            tags={
+                "aiready.result": "passed" if result.passed else "failed",
+                "aiready.contract": f"{contract.id}@{contract.version}",
+            },
+        )
+        for name, layer, version in (
+            ("bronze", "bronze", bronze_version),
+            ("silver", "silver", result.silver_version),
+            ("quarantine", "quarantine", result.quarantine_version),
+        ):
+            self.tracker.log_table(
+                run_id,
+                f"{name}.{ds.name}",
+                str(self.paths.table(layer, ds.name)),  # type: ignore[arg-type]
+                version,
+                layer,
+                [c.name for c in contract.columns],
+            )
+        self.tracker.log_json(run_id, [r.asdict() for r in result.reports], "gate_report.json")
+
+    def run(self, progress: Progress | None = None) -> RunResult:
+        """Ingest then refine every dataset, under one parent MLflow run."""
+        result = RunResult()
+        parent = self.tracker.start("run")
+        result.run_id = parent
+        for ds in self.config.datasets.values():
+            try:
+                result.ingests.extend(self.ingest(ds.name, progress, parent))
+                result.refines.extend(self.refine(ds.name, False, progress, parent))
+            except AireadyError as exc:
+                result.errors.append({**exc.attrs(), "dataset": ds.name})
+        for ingest in result.ingests:
+            result.errors.extend({**e, "dataset": ingest.dataset} for e in ingest.errors)
+        self.tracker.log(
+            parent,
+            metrics={
+                "datasets": len(self.config.datasets),
+                "gates_failed": sum(not r.passed for r in result.refines),
+            },
+            tags={"aiready.result": "passed" if result.passed else "failed"},
+        )
+        self.tracker.finish(parent, ok=result.passed)
+        return result
+
+    # -- review ----------------------------------------------------------------------------------
+    def quarantine(
+        self, dataset: str, reason: str | None = None, status: str | None = "open"
+    ) -> list[dict[str, Any]]:
+        """Quarantined rows of ``dataset`` as dicts (status ``None`` lists every status)."""
+        self.dataset(dataset)
+        rows: list[dict[str, Any]] = silver.list_quarantine(
+            self.paths, dataset, reason, status
+        ).to_pylist()
+        return rows
+
+    def reject(
+        self,
+        dataset: str,
+        by: str,
+        reason: str | None = None,
+        rows: list[tuple[str, int]] | None = None,
+    ) -> int:
+        """Mark open quarantined rows as rejected by reviewer ``by``; returns how many."""
+        self.dataset(dataset)
+        return silver.reject_quarantine(self.paths, dataset, by, reason, rows)
+
+    def status(self) -> dict[str, Any]:
+        """Per dataset: rows per layer, open quarantine, batches, versions, owner, last runs."""
+        from aiready.workspace.status import workspace_status
+
+        return workspace_status(self)
