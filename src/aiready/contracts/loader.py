@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from importlib import resources
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -62,7 +63,9 @@ def load_yaml(path: Path) -> Any:
 
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft201909Validator:
-    schema = json.loads(OpenDataContractStandard.json_schema())  # type: ignore[no-untyped-call]
+    # the JSON Schema shipped inside open-data-contract-standard (its helper uses a deprecated API)
+    bundled = resources.files("open_data_contract_standard") / "schema.json"
+    schema = json.loads(bundled.read_text(encoding="utf-8"))
     return jsonschema.Draft201909Validator(schema)
 
 

@@ -217,9 +217,10 @@ class DuckDBGate:
                 f"CREATE OR REPLACE TEMP VIEW __silver AS SELECT * FROM __silver_all "
                 f"WHERE _batch_id <> {lit(batch_id)}"
             )
+        readable = set(present) & set(batch.schema.names)
         unique_sql, conflict_flags = _unique_flags(plan, mode, silver is not None)
         query = (
-            f"WITH src AS ({_stage_src(plan, set(present))}), std AS ({_stage_std(plan)}), "
+            f"WITH src AS ({_stage_src(plan, readable)}), std AS ({_stage_std(plan)}), "
             f"typed AS ({_stage_typed(plan)}), vals AS ({_stage_values(plan)}), "
             f"flags AS ({_stage_flags(plan)}) {unique_sql}"
         )
