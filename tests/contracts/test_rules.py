@@ -104,7 +104,8 @@ def test_bad_on_fail_value(tmp_path: Path) -> None:
 
 def test_physical_type_refines_logical_type(tmp_path: Path) -> None:
     text = BASE.replace("physicalType: DECIMAL(8,3)", "physicalType: REAL").replace(
-        "        primaryKeyPosition: 2\n", "        primaryKeyPosition: 2\n        physicalType: INT\n"
+        "        primaryKeyPosition: 2\n",
+        "        primaryKeyPosition: 2\n        physicalType: INT\n",
     )
     c = compiled(tmp_path, text)
     assert c.column("total").sql_type == "FLOAT"

@@ -13,7 +13,9 @@ from tests.conftest import WorkspaceFactory
 
 
 def bronze(ws: Workspace) -> list[dict[str, object]]:
-    return list(DeltaTable(str(ws.paths.table("bronze", "payments"))).to_pyarrow_table().to_pylist())
+    return list(
+        DeltaTable(str(ws.paths.table("bronze", "payments"))).to_pyarrow_table().to_pylist()
+    )
 
 
 def test_ingest_records_provenance(make_workspace: WorkspaceFactory) -> None:
@@ -23,8 +25,9 @@ def test_ingest_records_provenance(make_workspace: WorkspaceFactory) -> None:
     rows = bronze(ws)
     assert {r["_source_file"] for r in rows} == {"data/a.csv"}
     assert [r["_source_row"] for r in sorted(rows, key=lambda r: r["_source_row"])] == [1, 2]
-    assert all(len(r["_record_hash"]) == 64 and r["_batch_id"] == result.files[0].batch_id
-               for r in rows)
+    assert all(
+        len(r["_record_hash"]) == 64 and r["_batch_id"] == result.files[0].batch_id for r in rows
+    )
     assert {r["amount"] for r in rows} == {"2.50", "3"}  # kept as read
 
 
@@ -90,8 +93,9 @@ def test_concurrent_ingest_from_two_processes_loses_nothing(
     assert sorted(int(r["id"]) for r in bronze(ws)) == list(range(12))
 
 
-def test_header_only_file_is_a_batch_with_no_rows(make_workspace: WorkspaceFactory,
-                                                  tmp_path: Path) -> None:
+def test_header_only_file_is_a_batch_with_no_rows(
+    make_workspace: WorkspaceFactory, tmp_path: Path
+) -> None:
     ws = make_workspace(files={"data/a.csv": "id,amount,currency\n"})
     [result] = ws.ingest()
     assert result.files[0].status == "ingested" and result.rows == 0

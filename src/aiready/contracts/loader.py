@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from importlib import resources
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 

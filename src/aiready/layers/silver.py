@@ -220,18 +220,28 @@ def replay_quarantine(
     return result, refine_result
 
 
+KEY_SCHEMA = pa.schema([("_batch_id", pa.string()), ("_source_row", pa.int64())])
+
+
+def _keys(table: pa.Table) -> pa.Table:
+    """(batch, row) keys with one fixed schema (Delta reads may return string_view)."""
+    return table.select(QUARANTINE_KEYS).cast(KEY_SCHEMA)
+
+
 def _already_in_silver(silver_path: Any, candidates: pa.Table) -> pa.Table:
     silver = delta.read(silver_path, QUARANTINE_KEYS)
-    keys = candidates.select(QUARANTINE_KEYS)
+    keys = _keys(candidates)
     if silver is None or silver.num_rows == 0:
         return keys.slice(0, 0)
-    return keys.join(silver, QUARANTINE_KEYS, join_type="left semi")
+    return keys.join(_keys(silver), QUARANTINE_KEYS, join_type="left semi")
 
 
 def _exclude(candidates: pa.Table, keys: pa.Table) -> pa.Table:
     if keys.num_rows == 0:
         return candidates
-    return candidates.join(keys, QUARANTINE_KEYS, join_type="left anti")
+    index = candidates.schema.get_field_index("_batch_id")
+    typed = candidates.set_column(index, "_batch_id", candidates.column(index).cast(pa.string()))
+    return typed.join(keys, QUARANTINE_KEYS, join_type="left anti")
 
 
 def _set_status(q_path: Any, keys: pa.Table, status: str, by: str, now: datetime) -> None:

@@ -56,7 +56,26 @@ def read(path: Path, columns: list[str] | None = None, filter: Any = None) -> pa
     ds = dataset(path)
     if ds is None:
         return None
-    return ds.to_table(columns=columns, filter=filter)
+    if filter is None:
+        return ds.to_table(columns=columns)
+    try:
+        return ds.to_table(columns=columns, filter=filter)
+    except pa.ArrowNotImplementedError:
+        # delta-rs MERGE writes Parquet whose Arrow schema says string_view; pyarrow cannot push a
+        # string filter into such files, so scan (which casts to the table schema), then filter.
+        table = ds.to_table().filter(filter)
+        return table.select(columns) if columns else table
+
+
+def count(path: Path, filter: Any = None) -> int:
+    """Rows in the current snapshot (optionally matching ``filter``); 0 when there is no table."""
+    ds = dataset(path)
+    if ds is None:
+        return 0
+    try:
+        return int(ds.count_rows(filter=filter))
+    except pa.ArrowNotImplementedError:  # see read(): string_view files written by MERGE
+        return int(ds.to_table().filter(filter).num_rows)
 
 
 def _props(metadata: Mapping[str, str] | None) -> CommitProperties | None:

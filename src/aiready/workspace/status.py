@@ -14,11 +14,6 @@ if TYPE_CHECKING:
     from aiready.workspace.workspace import Workspace
 
 
-def _count(path: Any, where: Any = None) -> int:
-    ds = delta.dataset(path)
-    return 0 if ds is None else int(ds.count_rows(filter=where))
-
-
 def dataset_status(ws: Workspace, name: str) -> dict[str, Any]:
     """The status record of one dataset (keys documented in the README)."""
     ds = ws.dataset(name)
@@ -29,11 +24,11 @@ def dataset_status(ws: Workspace, name: str) -> dict[str, Any]:
         "dataset": name,
         "kind": ds.kind,
         "rows": {
-            "bronze": _count(p.table("bronze", name)),
-            "silver": _count(p.table("silver", name)),
-            "quarantine": _count(p.table("quarantine", name)),
+            "bronze": delta.count(p.table("bronze", name)),
+            "silver": delta.count(p.table("silver", name)),
+            "quarantine": delta.count(p.table("quarantine", name)),
         },
-        "quarantine_open": _count(p.table("quarantine", name), pc.field("_status") == "open"),
+        "quarantine_open": delta.count(p.table("quarantine", name), pc.field("_status") == "open"),
         "versions": {
             layer: delta.version(p.table(layer, name))
             for layer in ("bronze", "silver", "quarantine")

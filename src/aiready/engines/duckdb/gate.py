@@ -152,7 +152,8 @@ def _unique_flags(plan: _Plan, mode: Mode, has_silver: bool) -> tuple[str, list[
             in_silver = f"EXISTS (SELECT 1 FROM __silver s WHERE {match})"
         flag = plan.flag[rule.id]
         if mode == "merge" and is_pk:
-            conflict = f"(min(hash({content})) {window} <> max(hash({content})) {window})"
+            whole = f"OVER (PARTITION BY {keys}, ({eligible}))"  # no ORDER BY: the full group
+            conflict = f"(min(hash({content})) {whole} <> max(hash({content})) {whole})"
             cols.append(f"coalesce(({eligible}) AND {conflict}, FALSE) AS {flag}_c")
             cols.append(
                 f"coalesce(({eligible}) AND NOT {conflict} AND row_number() {window} > 1, "
