@@ -1,0 +1,5 @@
+"""``python -m aiready`` runs the CLI."""
+
+from aiready.cli import main
+
+main()
