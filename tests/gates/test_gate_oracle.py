@@ -104,17 +104,40 @@ def oracle(rows: list[dict[str, str | None]]) -> dict[int, set[str]]:
 values = st.one_of(
     st.none(),
     st.integers(-5, 120).map(str),
-    st.sampled_from(["", " ", " 7 ", "1.5", "abc", "A", "B", "C", "D", "1e3", "+3", "-0",
-                     "99999999999999999999", "longer than five"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            " 7 ",
+            "1.5",
+            "abc",
+            "A",
+            "B",
+            "C",
+            "D",
+            "1e3",
+            "+3",
+            "-0",
+            "99999999999999999999",
+            "longer than five",
+        ]
+    ),
 )
-row = st.fixed_dictionaries({"id": st.one_of(st.integers(0, 8).map(str), values),
-                             "qty": values, "code": values, "note": values})
+row = st.fixed_dictionaries(
+    {
+        "id": st.one_of(st.integers(0, 8).map(str), values),
+        "qty": values,
+        "code": values,
+        "note": values,
+    }
+)
 
 
 def batch(rows: list[dict[str, str | None]]) -> pa.Table:
     n = len(rows)
-    cols: dict[str, pa.Array] = {c: pa.array([r[c] for r in rows], pa.string())
-                                 for c in ("id", "qty", "code", "note")}
+    cols: dict[str, pa.Array] = {
+        c: pa.array([r[c] for r in rows], pa.string()) for c in ("id", "qty", "code", "note")
+    }
     cols.update(
         _batch_id=pa.array(["b"] * n, pa.string()),
         _source_file=pa.array(["f.csv"] * n, pa.string()),
@@ -127,11 +150,14 @@ def batch(rows: list[dict[str, str | None]]) -> pa.Table:
     return pa.table(cols)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(row, max_size=40))
 def test_gate_matches_oracle(contract: CompiledContract, rows: list[dict[str, str | None]]) -> None:
-    outcome = DuckDBGate().check(contract, batch(rows), "b", ["id", "qty", "code", "note"], None,
-                                 "append", "t", "f.csv")
+    outcome = DuckDBGate().check(
+        contract, batch(rows), "b", ["id", "qty", "code", "note"], None, "append", "t", "f.csv"
+    )
     expected = oracle(rows)
     report = outcome.report
     assert report.rows_in == len(rows) == outcome.silver.num_rows + outcome.quarantine.num_rows
@@ -139,8 +165,9 @@ def test_gate_matches_oracle(contract: CompiledContract, rows: list[dict[str, st
     assert report.rows_quarantined == outcome.quarantine.num_rows
     silver_rows = set(outcome.silver.column("_source_row").to_pylist())
     assert silver_rows == {n for n, broken in expected.items() if not broken}
-    got = {r["_source_row"]: {x["rule"] for x in r["_reasons"]}
-           for r in outcome.quarantine.to_pylist()}
+    got = {
+        r["_source_row"]: {x["rule"] for x in r["_reasons"]} for r in outcome.quarantine.to_pylist()
+    }
     assert got == {n: broken for n, broken in expected.items() if broken}
     per_rule = {r.rule: r.failed for r in report.rules}
     for rule_id, failed in per_rule.items():

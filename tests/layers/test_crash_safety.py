@@ -35,8 +35,12 @@ def sources() -> dict[str, str]:
 
 def cli(root: Path, *args: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "AIREADY_MLFLOW__ENABLED": "false"}
-    return subprocess.Popen([sys.executable, "-m", "aiready", *args, "-w", str(root), "--json"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "aiready", *args, "-w", str(root), "--json"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def kill_after(proc: subprocess.Popen[bytes], seconds: float) -> None:
@@ -63,8 +67,9 @@ def assert_invariants(ws: Workspace) -> None:
     assert silver is not None and quarantine is not None
     assert silver.num_rows + quarantine.num_rows == FILES * ROWS
     seen = set(zip(silver.column(0).to_pylist(), silver.column(1).to_pylist(), strict=True))
-    seen |= set(zip(quarantine.column(0).to_pylist(), quarantine.column(1).to_pylist(),
-                    strict=True))
+    seen |= set(
+        zip(quarantine.column(0).to_pylist(), quarantine.column(1).to_pylist(), strict=True)
+    )
     assert len(seen) == FILES * ROWS  # every bronze row exactly once in silver ∪ quarantine
     amounts = delta.read(p.table("silver", "payments"), ["amount"])
     assert amounts is not None and pc.min(amounts.column(0)).as_py() >= 0

@@ -33,13 +33,20 @@ def main() -> None:
         sys.argv.remove("--debug")
     try:
         code = app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except (typer.Exit, click.exceptions.Exit) as exc:
         code = exc.exit_code
+    except (typer.Abort, click.exceptions.Abort):
+        code = 130
+    except typer.TyperException as exc:  # usage errors (typer vendors click as typer._click)
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err_console.print(f"[red]error:[/] {exc}")
+        code = 2
     except click.ClickException as exc:
         exc.show()
         code = 2
-    except click.exceptions.Abort:
-        code = 130
     except AireadyError as exc:
         if debug:
             raise
