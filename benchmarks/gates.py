@@ -150,6 +150,7 @@ def baseline(root: Path) -> dict[str, Any]:
     from deltalake import DeltaTable
 
     con = duckdb.connect(config={"autoinstall_known_extensions": False})
+    start = time.perf_counter()
     files = DeltaTable(str(root / ".aiready/lake/bronze/orders")).file_uris()
     others = " OR ".join(f"coalesce({p}, FALSE)" for p in RULES.values())
     counts = ", ".join(f"count(*) FILTER (WHERE {p})" for p in RULES.values())
@@ -158,7 +159,7 @@ def baseline(root: Path) -> dict[str, Any]:
         f"(SELECT count(id) - count(DISTINCT id) FROM b WHERE NOT ({others})) FROM b",
         [files],
     ).fetchall()[0]
-    return dict(zip([*RULES, "id+.primary_key"], (int(v) for v in row), strict=True))
+    return dict(zip([*RULES, "id.primary_key"], (int(v) for v in row), strict=True))
 
 
 def aiready_gate(root: Path) -> dict[str, Any]:
@@ -211,10 +212,7 @@ def _child(name: str, root: str, queue: Any) -> None:
 
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     fn = {"baseline": baseline, "aiready": aiready_gate, "pandera": pandera_gate}[name]
-    start = time.perf_counter()
     out = fn(Path(root))
-    if name == "baseline":
-        out = {"seconds": time.perf_counter() - start, "rules": out}
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queue.put(out)
 

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
 from aiready.contracts.rules import CompiledContract, Rule
@@ -75,18 +76,20 @@ class _Plan:
         self.ok = {c.name: f"__ok{i}" for i, c in enumerate(contract.columns)}
         self.flag = {r.id: f"__r{i}" for i, r in enumerate(contract.rules)}
         self.row_rules = [r for r in contract.rules if r.row_level]
+        self.readable: set[str] = set()
 
     def type_ok(self, rule: Rule) -> str:
         return " AND ".join(self.ok[c] for c in rule.columns if c in self.ok) or "TRUE"
 
 
 def _stage_src(plan: _Plan, present: set[str]) -> str:
-    cols = [ident(c) for c in LINEAGE] + ["_malformed", "_raw"]
-    cols += [f"{ident(b)} AS __b{j}" for j, b in enumerate(plan.bronze)]
+    """Trimmed contract columns plus ``__ord``: bronze order across batches (rank << 32 | row)."""
+    cols = [f"b.{ident(c)}" for c in LINEAGE] + ["b._malformed", "b._raw"]
+    cols.append("(r.__rank << 32) + b._source_row AS __ord")
     for c in plan.contract.columns:
-        source = ident(c.name) if c.name in present else "CAST(NULL AS VARCHAR)"
+        source = f"b.{ident(c.name)}" if c.name in present else "CAST(NULL AS VARCHAR)"
         cols.append(f"trim({source}) AS {plan.raw[c.name]}")
-    return "SELECT " + ", ".join(cols) + " FROM __batch"
+    return "SELECT " + ", ".join(cols) + " FROM __batch b JOIN __ranks r USING (_batch_id)"
 
 
 def _stage_std(plan: _Plan) -> str:
@@ -129,20 +132,63 @@ def _stage_flags(plan: _Plan) -> str:
     return "SELECT *, " + ", ".join(cols) + " FROM vals"
 
 
-def _unique_flags(plan: _Plan, mode: Mode, has_silver: bool) -> tuple[str, list[str]]:
-    """Duplicate flags: first occurrence (bronze order) among otherwise-passing rows wins."""
+def _stage_base(plan: _Plan) -> str:
+    """The narrow table that is materialised: order, lineage, typed values and flags only."""
+    flags = [plan.flag[r.id] for r in plan.row_rules if r.kind != "unique"]
+    cols = [
+        "__ord",
+        *(ident(c) for c in LINEAGE),
+        "_malformed",
+        "_raw",
+        "__malformed",
+        *(ident(c.name) for c in plan.contract.columns),
+        *flags,
+        "__blocked",
+    ]
+    return "SELECT " + ", ".join(cols) + " FROM flags"
+
+
+def _unique_flags(plan: _Plan, mode: Mode, has_silver: bool) -> tuple[str, str, list[str]]:
+    """Duplicate flags: first occurrence (bronze order) among otherwise-passing rows wins.
+
+    A hash GROUP BY finds each key's first ordinal; a join marks every other eligible row. This
+    avoids sorting the whole batch in a window. Returns (extra CTEs, final SELECT, conflict flags).
+    """
+    ctes: list[str] = []
     cols: list[str] = []
+    joins: list[str] = []
     extra: list[str] = []
     content = ", ".join(ident(c.name) for c in plan.contract.columns)
-    for rule in (r for r in plan.row_rules if r.kind == "unique"):
+    for i, rule in enumerate(r for r in plan.row_rules if r.kind == "unique"):
         keys = ", ".join(ident(k) for k in rule.columns)
-        eligible = "NOT __blocked AND " + " AND ".join(
-            f"{ident(k)} IS NOT NULL" for k in rule.columns
+        eligible = "NOT f.__blocked AND " + " AND ".join(
+            f"f.{ident(k)} IS NOT NULL" for k in rule.columns
         )
-        window = f"OVER (PARTITION BY {keys}, ({eligible}) ORDER BY _batch_id, _source_row)"
+        ctes.append(
+            f"__first{i} AS (SELECT min(__ord) AS __o{i} FROM base f WHERE {eligible} "
+            f"GROUP BY {keys})"
+        )
+        joins.append(f"LEFT JOIN __first{i} ON f.__ord = __first{i}.__o{i}")
+        later = f"__first{i}.__o{i} IS NULL"
         is_pk = rule.columns == plan.contract.primary_key
+        flag = plan.flag[rule.id]
+        if mode == "merge" and is_pk:
+            ctes.append(
+                f"__conf{i} AS (SELECT {keys}, TRUE AS __hit{i} FROM base f WHERE "
+                f"{eligible} GROUP BY {keys} HAVING min(hash({content})) <> "
+                f"max(hash({content})))"
+            )
+            on = " AND ".join(f"f.{ident(k)} = __conf{i}.{ident(k)}" for k in rule.columns)
+            joins.append(f"LEFT JOIN __conf{i} ON {on}")
+            cols.append(f"coalesce(({eligible}) AND __conf{i}.__hit{i}, FALSE) AS {flag}_c")
+            cols.append(
+                f"coalesce(({eligible}) AND __conf{i}.__hit{i} IS NULL AND {later}, "
+                f"FALSE) AS {flag}"
+            )
+            extra.append(f"{flag}_c")
+            continue
         in_silver = "FALSE"
-        if has_silver and not (mode == "merge" and is_pk):
+        if has_silver:
             match = " AND ".join(f"s.{ident(k)} = f.{ident(k)}" for k in rule.columns)
             if mode == "merge" and plan.contract.primary_key:
                 same = " AND ".join(
@@ -150,30 +196,17 @@ def _unique_flags(plan: _Plan, mode: Mode, has_silver: bool) -> tuple[str, list[
                 )
                 match += f" AND NOT ({same})"
             in_silver = f"EXISTS (SELECT 1 FROM __silver s WHERE {match})"
-        flag = plan.flag[rule.id]
-        if mode == "merge" and is_pk:
-            whole = f"OVER (PARTITION BY {keys}, ({eligible}))"  # no ORDER BY: the full group
-            conflict = f"(min(hash({content})) {whole} <> max(hash({content})) {whole})"
-            cols.append(f"coalesce(({eligible}) AND {conflict}, FALSE) AS {flag}_c")
-            cols.append(
-                f"coalesce(({eligible}) AND NOT {conflict} AND row_number() {window} > 1, "
-                f"FALSE) AS {flag}"
-            )
-            extra.append(f"{flag}_c")
-        else:
-            cols.append(
-                f"coalesce(({eligible}) AND (row_number() {window} > 1 OR {in_silver}), "
-                f"FALSE) AS {flag}"
-            )
-    select = "SELECT f.*" + "".join(f", {c}" for c in cols) + " FROM flags f"
-    return select, extra
+        cols.append(f"coalesce(({eligible}) AND ({later} OR {in_silver}), FALSE) AS {flag}")
+    select = "SELECT f.*" + "".join(f", {c}" for c in cols) + " FROM base f " + " ".join(joins)
+    return "".join(f", {c}" for c in ctes), select, extra
 
 
-def _reason(rule: Rule, flag: str, plan: _Plan, code: ReasonCode | None = None) -> str:
+def _reason(rule: Rule, flag: str, raw: dict[str, str], code: ReasonCode | None = None) -> str:
+    """A ``{code, rule, column, message}`` struct when ``flag`` is set, else NULL."""
     column = rule.columns[0] if len(rule.columns) == 1 else ",".join(rule.columns)
     shown = (
-        f"' (value: ' || coalesce(left({plan.raw[rule.columns[0]]}, 80), 'null') || ')'"
-        if len(rule.columns) == 1 and rule.columns[0] in plan.raw
+        f"' (value: ' || coalesce(left({raw[rule.columns[0]]}, 80), 'null') || ')'"
+        if len(rule.columns) == 1 and rule.columns[0] in raw
         else "''"
     )
     code = code or rule.reason
@@ -219,11 +252,14 @@ class DuckDBGate:
                 f"WHERE _batch_id <> {lit(batch_id)}"
             )
         readable = set(present) & set(batch.schema.names)
-        unique_sql, conflict_flags = _unique_flags(plan, mode, silver is not None)
+        plan.readable = readable
+        con.register("__ranks", _ranks(batch))
+        unique_ctes, unique_sql, conflict_flags = _unique_flags(plan, mode, silver is not None)
         query = (
             f"WITH src AS ({_stage_src(plan, readable)}), std AS ({_stage_std(plan)}), "
             f"typed AS ({_stage_typed(plan)}), vals AS ({_stage_values(plan)}), "
-            f"flags AS ({_stage_flags(plan)}) {unique_sql}"
+            f"flags AS ({_stage_flags(plan)}), base AS MATERIALIZED ({_stage_base(plan)})"
+            f"{unique_ctes} {unique_sql}"
         )
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE __checked AS {query}")
@@ -237,6 +273,7 @@ class DuckDBGate:
             for name in ("__checked",):
                 con.execute(f"DROP TABLE IF EXISTS {name}")
             con.unregister("__batch")
+            con.unregister("__ranks")
             if silver is not None:
                 con.execute("DROP VIEW IF EXISTS __silver")
                 con.unregister("__silver_all")
@@ -358,32 +395,47 @@ class DuckDBGate:
         lineage = ", ".join(ident(c) for c in LINEAGE)
         return self.con.sql(
             f"SELECT {cols}, {lineage}, now() AS _refined_at FROM __checked "
-            f"WHERE NOT ({out_pred}) ORDER BY _source_row"
+            f"WHERE NOT ({out_pred}) ORDER BY __ord"
         ).to_arrow_table()
 
     def _quarantine(
         self, plan: _Plan, out_pred: str, quarantine_flags: list[str], conflict_flags: list[str]
     ) -> pa.Table:
+        raw = {c: f"trim(b.{ident(c)})" for c in plan.readable if c in plan.columns}
         reasons = [
-            "CASE WHEN __malformed THEN {'code': 'malformed_record', 'rule': 'record.parse', "
-            "'column': NULL, 'message': _malformed} END"
+            "CASE WHEN c.__malformed THEN {'code': 'malformed_record', 'rule': 'record.parse', "
+            "'column': NULL, 'message': c._malformed} END"
         ]
         for rule in plan.row_rules:
-            reasons.append(_reason(rule, plan.flag[rule.id], plan))
+            reasons.append(_reason(rule, plan.flag[rule.id], raw))
             if plan.flag[rule.id] + "_c" in conflict_flags:
                 reasons.append(
-                    _reason(rule, plan.flag[rule.id] + "_c", plan, ReasonCode.CONFLICTING_DUPLICATE)
+                    _reason(rule, plan.flag[rule.id] + "_c", raw, ReasonCode.CONFLICTING_DUPLICATE)
                 )
-        raw = ", ".join(f"__b{j} AS {ident(b)}" for j, b in enumerate(plan.bronze))
-        lineage = ", ".join(ident(c) for c in LINEAGE)
+        values = "".join(f"b.{ident(col)}, " for col in plan.bronze)
+        lineage = ", ".join(f"c.{ident(col)}" for col in LINEAGE)
         action = (
-            f"CASE WHEN __malformed OR {' OR '.join(quarantine_flags) or 'FALSE'} "
+            f"CASE WHEN c.__malformed OR {' OR '.join(quarantine_flags) or 'FALSE'} "
             f"THEN 'quarantine' ELSE 'drop' END"
         )
         return self.con.sql(
-            f"SELECT {raw + ', ' if raw else ''}{lineage}, _raw, {action} AS _action, "
+            f"SELECT {values}{lineage}, c._raw, {action} AS _action, "
             f"'open' AS _status, list_filter([{', '.join(reasons)}], lambda x: x IS NOT NULL) "
             f"AS _reasons, now() AS _quarantined_at, CAST(NULL AS VARCHAR) AS _reviewed_by, "
-            f"CAST(NULL AS TIMESTAMPTZ) AS _reviewed_at FROM __checked WHERE {out_pred} "
-            f"ORDER BY _source_row"
+            f"CAST(NULL AS TIMESTAMPTZ) AS _reviewed_at FROM __checked c JOIN __batch b "
+            f"ON b._batch_id = c._batch_id AND b._source_row = c._source_row "
+            f"WHERE {out_pred.replace('__malformed', 'c.__malformed')} ORDER BY c.__ord"
         ).to_arrow_table()
+
+
+def _ranks(batch: pa.Table | pads.Dataset) -> pa.Table:
+    """Rank of each batch id (ids sort in ingest order), for a global bronze ordinal."""
+    column = (
+        batch.to_table(columns=["_batch_id"]).column(0)
+        if isinstance(batch, pads.Dataset)
+        else batch.column("_batch_id")
+    )
+    ids = sorted(str(v) for v in pc.unique(column).to_pylist() if v is not None)
+    return pa.table(
+        {"_batch_id": pa.array(ids, pa.string()), "__rank": pa.array(range(len(ids)), pa.int64())}
+    )
