@@ -195,7 +195,7 @@ def pandera_gate(root: Path) -> dict[str, Any]:
             "customer_id": pa_.Column(str, nullable=False),
             "amount": pa_.Column(float, pa_.Check.in_range(0, 10000)),
             "currency": pa_.Column(str, pa_.Check.isin(["EUR", "USD", "GBP", "CHF"])),
-            "email": pa_.Column(str, pa_.Check.str_fullmatch(r"[a-z0-9.]+@[a-z0-9]+\.[a-z]+")),
+            "email": pa_.Column(str, pa_.Check.str_matches(r"^[a-z0-9.]+@[a-z0-9]+\.[a-z]+$")),
             "qty": pa_.Column(int),
         },
         checks=[pa_.Check(lambda d: ~((d["qty"] > 95) & (d["amount"] > 9000)))],

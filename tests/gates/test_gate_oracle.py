@@ -155,19 +155,17 @@ def batch(rows: list[dict[str, str | None]]) -> pa.Table:
 )
 @given(st.lists(row, max_size=40))
 def test_gate_matches_oracle(contract: CompiledContract, rows: list[dict[str, str | None]]) -> None:
-    outcome = DuckDBGate().check(
+    with DuckDBGate().check(
         contract, batch(rows), "b", ["id", "qty", "code", "note"], None, "append", "t", "f.csv"
-    )
+    ) as outcome:
+        silver, quarantine, report = outcome.silver_table(), outcome.quarantine(), outcome.report
     expected = oracle(rows)
-    report = outcome.report
-    assert report.rows_in == len(rows) == outcome.silver.num_rows + outcome.quarantine.num_rows
-    assert report.rows_out == outcome.silver.num_rows
-    assert report.rows_quarantined == outcome.quarantine.num_rows
-    silver_rows = set(outcome.silver.column("_source_row").to_pylist())
+    assert report.rows_in == len(rows) == silver.num_rows + quarantine.num_rows
+    assert report.rows_out == silver.num_rows
+    assert report.rows_quarantined == quarantine.num_rows
+    silver_rows = set(silver.column("_source_row").to_pylist())
     assert silver_rows == {n for n, broken in expected.items() if not broken}
-    got = {
-        r["_source_row"]: {x["rule"] for x in r["_reasons"]} for r in outcome.quarantine.to_pylist()
-    }
+    got = {r["_source_row"]: {x["rule"] for x in r["_reasons"]} for r in quarantine.to_pylist()}
     assert got == {n: broken for n, broken in expected.items() if broken}
     per_rule = {r.rule: r.failed for r in report.rules}
     for rule_id, failed in per_rule.items():

@@ -387,3 +387,18 @@ def test_counts_add_up_across_batches(make_workspace: WorkspaceFactory) -> None:
         c for r in ws.quarantine("payments") for c in (x["code"] for x in r["_reasons"])
     ) == {"out_of_range": 6}
     assert result.reports == []
+
+
+def test_one_megabyte_field_reaches_silver(make_workspace: WorkspaceFactory) -> None:
+    contract = """\
+    schema:
+      - name: payments
+        properties:
+          - {name: id, logicalType: integer}
+          - {name: body, logicalType: string}
+    """
+    big = "y" * 1_048_576
+    ws = make_workspace(contract=contract, files={"data/a.csv": f'id,body\n1,"{big}"\n'})
+    refine_all(ws)
+    [row] = silver_rows(ws)
+    assert row["body"] == big

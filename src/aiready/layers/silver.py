@@ -18,9 +18,9 @@ import pyarrow.compute as pc
 
 from aiready.contracts import CompiledContract
 from aiready.engines import get_engine
-from aiready.engines.duckdb.gate import META_COLUMNS
+from aiready.engines.duckdb.gate import META_COLUMNS, GateOutcome
 from aiready.engines.duckdb.sql import lit
-from aiready.errors import ContractError
+from aiready.errors import ContractError, StorageError
 from aiready.layers import ledger
 from aiready.layers.results import RefineResult, ReplayResult
 from aiready.storage import dataset_lock, delta
@@ -71,43 +71,49 @@ def refine(
         for batch in pending:
             if progress:
                 progress(batch.source_file)
-            rows = _batch_rows(bronze_path, batch.batch_id, batch.rows)
-            outcome = gate.check(
+            snap = delta.snapshot(bronze_path) if batch.rows else None
+            rows = snap if snap is not None else _empty_batch()
+            silver_now = delta.snapshot(paths.table("silver", ds.name))
+            with gate.check(
                 contract,
                 rows,
                 batch.batch_id,
                 batch.columns,
-                delta.dataset(paths.table("silver", ds.name)),
+                silver_now,
                 mode,
                 ds.name,
                 batch.source_file,
-            )
-            result.reports.append(outcome.report)
-            if not outcome.report.passed:
-                result.pending.append(batch.batch_id)
-                continue
-            _publish(paths, ds, contract, batch.batch_id, outcome, mode)
+            ) as outcome:
+                result.reports.append(outcome.report)
+                if outcome.report.rows_in != batch.rows:
+                    raise StorageError(
+                        f"bronze holds {outcome.report.rows_in} rows of batch "
+                        f"{batch.batch_id}, the ledger says {batch.rows}",
+                        dataset=ds.name,
+                        batch=batch.batch_id,
+                    )
+                if not outcome.report.passed:
+                    result.pending.append(batch.batch_id)
+                    continue
+                _publish(paths, ds, contract, batch.batch_id, outcome, mode)
         result.silver_version = delta.version(paths.table("silver", ds.name))
         result.quarantine_version = delta.version(paths.table("quarantine", ds.name))
     return result
 
 
-def _batch_rows(bronze_path: Any, batch_id: str, expected: int) -> pa.Table:
-    if expected == 0:
-        return pa.table(
-            {
-                "_batch_id": pa.array([], pa.string()),
-                "_source_file": pa.array([], pa.string()),
-                "_source_row": pa.array([], pa.int64()),
-                "_ingested_at": pa.array([], pa.timestamp("us", tz="UTC")),
-                "_record_hash": pa.array([], pa.string()),
-                "_malformed": pa.array([], pa.string()),
-                "_raw": pa.array([], pa.string()),
-            }
-        )
-    table = delta.read(bronze_path, filter=pc.field("_batch_id") == batch_id)
-    assert table is not None and table.num_rows == expected, f"bronze batch {batch_id} incomplete"
-    return table
+def _empty_batch() -> pa.Table:
+    """A zero-row bronze batch (a header-only file wrote nothing to bronze)."""
+    return pa.table(
+        {
+            "_batch_id": pa.array([], pa.string()),
+            "_source_file": pa.array([], pa.string()),
+            "_source_row": pa.array([], pa.int64()),
+            "_ingested_at": pa.array([], pa.timestamp("us", tz="UTC")),
+            "_record_hash": pa.array([], pa.string()),
+            "_malformed": pa.array([], pa.string()),
+            "_raw": pa.array([], pa.string()),
+        }
+    )
 
 
 def _publish(
@@ -115,19 +121,21 @@ def _publish(
     ds: DatasetConfig,
     contract: CompiledContract,
     batch_id: str,
-    outcome: Any,
+    outcome: GateOutcome,
     mode: str,
 ) -> None:
     where = f"_batch_id = {lit(batch_id)}"
     meta = {"aiready.batch_id": batch_id, "aiready.contract_sha256": contract.sha256}
     q_version = delta.replace_where(
-        paths.table("quarantine", ds.name), outcome.quarantine, where, meta
+        paths.table("quarantine", ds.name), outcome.quarantine(), where, meta
     )
     silver_path = paths.table("silver", ds.name)
     if mode == "merge":
         s_version = (
-            delta.merge_by_key(silver_path, outcome.silver, list(contract.primary_key), meta)
-            if outcome.silver.num_rows or not delta.exists(silver_path)
+            delta.merge_by_key(
+                silver_path, outcome.silver_table(), list(contract.primary_key), meta
+            )
+            if outcome.report.rows_out or not delta.exists(silver_path)
             else delta.version(silver_path)
         )
     else:
@@ -189,20 +197,21 @@ def replay_quarantine(
                 "_raw",
             ]
         ).append_column("_malformed", pa.nulls(todo.num_rows, pa.string()))
-        outcome = get_engine(engine).check(
+        with get_engine(engine).check(
             contract,
             rows,
             "replay",
             present,
-            delta.dataset(silver_path),
+            delta.snapshot(silver_path),
             mode,
             ds.name,
             "quarantine",
-        )
-        refine_result.reports.append(outcome.report)
-        if not outcome.report.passed:
-            return result, refine_result
-        released = outcome.silver
+        ) as outcome:
+            refine_result.reports.append(outcome.report)
+            if not outcome.report.passed:
+                return result, refine_result
+            released = outcome.silver_table()
+            still = outcome.quarantine()
         if released.num_rows:
             meta = {"aiready.replay": now.isoformat()}
             if mode == "merge":
@@ -210,9 +219,10 @@ def replay_quarantine(
             else:
                 delta.append(silver_path, released, meta)
             _set_status(q_path, released.select(QUARANTINE_KEYS), "released", "replay", now)
-        still = outcome.quarantine.select([*QUARANTINE_KEYS, "_reasons"])
         if still.num_rows:
-            delta.update_by_key(q_path, still, QUARANTINE_KEYS, ["_reasons"])
+            delta.update_by_key(
+                q_path, still.select([*QUARANTINE_KEYS, "_reasons"]), QUARANTINE_KEYS, ["_reasons"]
+            )
         result.released += released.num_rows
         result.still_open = todo.num_rows - released.num_rows
         refine_result.silver_version = delta.version(silver_path)

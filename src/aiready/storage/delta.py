@@ -10,8 +10,9 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import pyarrow as pa
 import pyarrow.dataset as pads
@@ -22,6 +23,12 @@ from aiready.errors import CommitConflictError, StorageError
 
 T = TypeVar("T")
 _ATTEMPTS = 8
+Data: TypeAlias = pa.Table | Callable[[], Any]
+"""An Arrow table, or a factory returning a fresh Arrow stream per attempt (retries re-read it)."""
+
+
+def _fresh(data: Data) -> Any:
+    return data() if callable(data) else data
 
 
 def exists(path: Path) -> bool:
@@ -43,6 +50,28 @@ def dataset(path: Path) -> pads.Dataset | None:
     """A pyarrow dataset over the current snapshot, or None when the table does not exist."""
     dt = table(path)
     return None if dt is None else dt.to_pyarrow_dataset()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One version of a Delta table: exactly the Parquet files that make it up."""
+
+    path: Path
+    version: int
+    files: tuple[str, ...]
+    columns: tuple[str, ...]
+
+
+def snapshot(path: Path) -> Snapshot | None:
+    """The current snapshot, or None when there is no table or it holds no file."""
+    dt = table(path)
+    if dt is None:
+        return None
+    files = tuple(dt.file_uris())
+    if not files:
+        return None
+    columns = tuple(f.name for f in dt.schema().fields)
+    return Snapshot(path, dt.version(), files, columns)
 
 
 def version(path: Path) -> int | None:
@@ -98,13 +127,17 @@ def _retry(what: str, path: Path, op: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def append(path: Path, data: pa.Table, metadata: Mapping[str, str] | None = None) -> int:
+def append(path: Path, data: Data, metadata: Mapping[str, str] | None = None) -> int:
     """Append ``data`` (new columns merge into the schema); returns the new version."""
     path.mkdir(parents=True, exist_ok=True)
 
     def op() -> int:
         write_deltalake(
-            str(path), data, mode="append", schema_mode="merge", commit_properties=_props(metadata)
+            str(path),
+            _fresh(data),
+            mode="append",
+            schema_mode="merge",
+            commit_properties=_props(metadata),
         )
         return DeltaTable(str(path)).version()
 
@@ -112,7 +145,7 @@ def append(path: Path, data: pa.Table, metadata: Mapping[str, str] | None = None
 
 
 def replace_where(
-    path: Path, data: pa.Table, predicate: str, metadata: Mapping[str, str] | None = None
+    path: Path, data: Data, predicate: str, metadata: Mapping[str, str] | None = None
 ) -> int:
     """Atomically replace the rows matching ``predicate`` with ``data`` (one commit).
 
@@ -123,11 +156,13 @@ def replace_where(
 
     def op() -> int:
         if not exists(path):
-            write_deltalake(str(path), data, mode="append", commit_properties=_props(metadata))
+            write_deltalake(
+                str(path), _fresh(data), mode="append", commit_properties=_props(metadata)
+            )
         else:
             write_deltalake(
                 str(path),
-                data,
+                _fresh(data),
                 mode="overwrite",
                 predicate=predicate,
                 schema_mode="merge",
@@ -139,7 +174,7 @@ def replace_where(
 
 
 def merge_by_key(
-    path: Path, data: pa.Table, keys: list[str], metadata: Mapping[str, str] | None = None
+    path: Path, data: Data, keys: list[str], metadata: Mapping[str, str] | None = None
 ) -> int:
     """Upsert ``data`` by ``keys``: one current row per key, history keeps the earlier ones."""
     if not exists(path):
@@ -150,7 +185,7 @@ def merge_by_key(
         dt = DeltaTable(str(path))
         (
             dt.merge(
-                data,
+                _fresh(data),
                 predicate,
                 source_alias="s",
                 target_alias="t",

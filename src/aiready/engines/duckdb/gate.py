@@ -6,19 +6,18 @@ quarantine are then two selections of it, so every row lands in exactly one of t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as pads
 
 from aiready.contracts.rules import CompiledContract, Rule
 from aiready.engines.duckdb.sql import cast_ok, cast_value, ident, lit, violation
 from aiready.errors import ContractError
 from aiready.gates.report import GateReport, RuleResult
 from aiready.reasons import ReasonCode
+from aiready.storage.delta import Snapshot
 
 Mode = Literal["append", "merge"]
 LINEAGE = ("_batch_id", "_source_file", "_source_row", "_ingested_at", "_record_hash")
@@ -40,13 +39,53 @@ META_COLUMNS = frozenset(
 )
 
 
-@dataclass
 class GateOutcome:
-    """Rows for silver and quarantine, and the report that explains the split."""
+    """The report, plus silver and quarantine rows read lazily from the gate's DuckDB tables.
 
-    report: GateReport
-    silver: pa.Table
-    quarantine: pa.Table
+    Silver is streamed (``silver()`` returns a fresh reader each call, so a retried Delta commit
+    can read it again) instead of being held in memory; ``close()`` drops the tables.
+    """
+
+    def __init__(
+        self,
+        report: GateReport,
+        con: duckdb.DuckDBPyConnection | None = None,
+        silver_sql: str | None = None,
+        quarantine_sql: str | None = None,
+        cleanup: Callable[[], None] | None = None,
+    ) -> None:
+        self.report = report
+        self._con = con
+        self._silver_sql = silver_sql
+        self._quarantine_sql = quarantine_sql
+        self._cleanup = cleanup
+
+    def silver(self) -> pa.RecordBatchReader:
+        """Rows for silver, in bronze order, as a stream."""
+        if self._con is None or self._silver_sql is None:
+            return pa.RecordBatchReader.from_batches(pa.schema([]), [])
+        reader: pa.RecordBatchReader = self._con.sql(self._silver_sql).arrow()
+        return reader
+
+    def silver_table(self) -> pa.Table:
+        return self.silver().read_all()
+
+    def quarantine(self) -> pa.Table:
+        """Rows for quarantine with raw values, lineage and every reason."""
+        if self._con is None or self._quarantine_sql is None:
+            return pa.table({})
+        return self._con.sql(self._quarantine_sql).to_arrow_table()
+
+    def close(self) -> None:
+        if self._cleanup is not None:
+            self._cleanup()
+            self._cleanup = None
+
+    def __enter__(self) -> GateOutcome:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -77,6 +116,7 @@ class _Plan:
         self.flag = {r.id: f"__r{i}" for i, r in enumerate(contract.rules)}
         self.row_rules = [r for r in contract.rules if r.row_level]
         self.readable: set[str] = set()
+        self.single_batch = True
 
     def type_ok(self, rule: Rule) -> str:
         return " AND ".join(self.ok[c] for c in rule.columns if c in self.ok) or "TRUE"
@@ -84,11 +124,13 @@ class _Plan:
 
 def _stage_src(plan: _Plan, present: set[str]) -> str:
     """Trimmed contract columns plus ``__ord``: bronze order across batches (rank << 32 | row)."""
-    cols = [f"b.{ident(c)}" for c in LINEAGE] + ["b._malformed", "b._raw"]
-    cols.append("(r.__rank << 32) + b._source_row AS __ord")
+    cols = ["b._source_row", "b._malformed IS NOT NULL AS __malformed"]
     for c in plan.contract.columns:
         source = f"b.{ident(c.name)}" if c.name in present else "CAST(NULL AS VARCHAR)"
         cols.append(f"trim({source}) AS {plan.raw[c.name]}")
+    if plan.single_batch:
+        return "SELECT " + ", ".join([*cols, "b._source_row AS __ord"]) + " FROM __batch b"
+    cols.append("(r.__rank << 32) + b._source_row AS __ord")
     return "SELECT " + ", ".join(cols) + " FROM __batch b JOIN __ranks r USING (_batch_id)"
 
 
@@ -110,7 +152,7 @@ def _stage_values(plan: _Plan) -> str:
         f"CASE WHEN {plan.ok[c.name]} THEN {cast_value(c, plan.std[c.name])} END AS {ident(c.name)}"
         for c in plan.contract.columns
     ]
-    return "SELECT *, _malformed IS NOT NULL AS __malformed, " + ", ".join(cols) + " FROM typed"
+    return "SELECT *, " + ", ".join(cols) + " FROM typed"
 
 
 def _stage_flags(plan: _Plan) -> str:
@@ -133,13 +175,15 @@ def _stage_flags(plan: _Plan) -> str:
 
 
 def _stage_base(plan: _Plan) -> str:
-    """The narrow table that is materialised: order, lineage, typed values and flags only."""
+    """The narrow table that is materialised: order, typed values and flags only.
+
+    Batch-level lineage (batch id, file, ingest time) lives in ``__ranks``; raw text and record
+    hashes are joined back from bronze for the quarantined rows only.
+    """
     flags = [plan.flag[r.id] for r in plan.row_rules if r.kind != "unique"]
     cols = [
         "__ord",
-        *(ident(c) for c in LINEAGE),
-        "_malformed",
-        "_raw",
+        "_source_row",
         "__malformed",
         *(ident(c.name) for c in plan.contract.columns),
         *flags,
@@ -228,55 +272,73 @@ class DuckDBGate:
     def check(
         self,
         contract: CompiledContract,
-        batch: pa.Table | pads.Dataset,
+        batch: pa.Table | Snapshot,
         batch_id: str,
         present: list[str],
-        silver: pads.Dataset | None,
+        silver: Snapshot | None,
         mode: Mode,
         dataset: str,
         source_file: str,
     ) -> GateOutcome:
         """Check one batch; ``present`` are the data columns its source file actually had."""
         con = self.con
-        plan = _Plan(contract, list(batch.schema.names))
+        plan = _Plan(contract, _columns(batch))
         report = GateReport(
             dataset, "silver", batch_id, source_file, contract.id, contract.version, contract.sha256
         )
         report.unknown_columns = [c for c in present if c not in plan.columns]
         self._missing_columns(contract, set(present), report)
-        con.register("__batch", batch)
-        if silver is not None:
-            con.register("__silver_all", silver)
+        if isinstance(batch, Snapshot):  # DuckDB reads the snapshot's files, pruned by batch id
             con.execute(
-                f"CREATE OR REPLACE TEMP VIEW __silver AS SELECT * FROM __silver_all "
+                f"CREATE OR REPLACE TEMP VIEW __batch AS SELECT * FROM "
+                f"{_scan(batch)} WHERE _batch_id = {lit(batch_id)}"
+            )
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE __ranks AS SELECT _batch_id, _source_file, "
+                "_ingested_at, CAST(0 AS BIGINT) AS __rank FROM __batch LIMIT 1"
+            )
+        else:
+            con.register("__batch", batch)
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE __ranks AS SELECT _batch_id, "
+                "any_value(_source_file) AS _source_file, any_value(_ingested_at) AS "
+                "_ingested_at, row_number() OVER (ORDER BY _batch_id) - 1 AS __rank "
+                "FROM __batch GROUP BY _batch_id"
+            )
+            plan.single_batch = _one(con, "SELECT count(*) FROM __ranks")[0] <= 1
+        if silver is not None:
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW __silver AS SELECT * FROM {_scan(silver)} "
                 f"WHERE _batch_id <> {lit(batch_id)}"
             )
-        readable = set(present) & set(batch.schema.names)
-        plan.readable = readable
-        con.register("__ranks", _ranks(batch))
+        plan.readable = set(present) & set(_columns(batch))
         unique_ctes, unique_sql, conflict_flags = _unique_flags(plan, mode, silver is not None)
         query = (
-            f"WITH src AS ({_stage_src(plan, readable)}), std AS ({_stage_std(plan)}), "
+            f"WITH src AS ({_stage_src(plan, plan.readable)}), std AS ({_stage_std(plan)}), "
             f"typed AS ({_stage_typed(plan)}), vals AS ({_stage_values(plan)}), "
             f"flags AS ({_stage_flags(plan)}), base AS MATERIALIZED ({_stage_base(plan)})"
             f"{unique_ctes} {unique_sql}"
         )
+
+        def cleanup() -> None:
+            con.execute("DROP TABLE IF EXISTS __checked")
+            con.execute("DROP TABLE IF EXISTS __ranks")
+            for view in ("__silver", "__object__", "__batch"):
+                con.execute(f"DROP VIEW IF EXISTS {view}")
+            if not isinstance(batch, Snapshot):
+                con.unregister("__batch")
+
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE __checked AS {query}")
+            return self._outcome(plan, report, conflict_flags, cleanup)
         except duckdb.Error as exc:
+            cleanup()
             raise ContractError(
                 f"a rule could not be evaluated: {exc}", contract=contract.path, dataset=dataset
             ) from exc
-        try:
-            return self._outcome(plan, report, conflict_flags, mode)
-        finally:
-            for name in ("__checked",):
-                con.execute(f"DROP TABLE IF EXISTS {name}")
-            con.unregister("__batch")
-            con.unregister("__ranks")
-            if silver is not None:
-                con.execute("DROP VIEW IF EXISTS __silver")
-                con.unregister("__silver_all")
+        except BaseException:
+            cleanup()
+            raise
 
     @staticmethod
     def _missing_columns(contract: CompiledContract, present: set[str], report: GateReport) -> None:
@@ -291,7 +353,11 @@ class DuckDBGate:
                 report.warnings.append(f"{message}; filled with nulls")
 
     def _outcome(
-        self, plan: _Plan, report: GateReport, conflict_flags: list[str], mode: Mode
+        self,
+        plan: _Plan,
+        report: GateReport,
+        conflict_flags: list[str],
+        cleanup: Callable[[], None],
     ) -> GateOutcome:
         con = self.con
         rules = plan.row_rules
@@ -325,11 +391,11 @@ class DuckDBGate:
         report.rows_quarantined = out - report.rows_dropped
         report.rows_out = report.rows_in - out
         if report.failures:
-            empty = pa.table({})
-            return GateOutcome(report, empty, empty)
+            cleanup()
+            return GateOutcome(report)
         silver = self._silver(plan, out_pred)
         quarantine = self._quarantine(plan, out_pred, quarantine_flags, conflict_flags)
-        return GateOutcome(report, silver, quarantine)
+        return GateOutcome(report, con, silver, quarantine, cleanup)
 
     @staticmethod
     def _rule_result(rule: Rule, failed: int, rows: int, report: GateReport) -> RuleResult:
@@ -390,21 +456,23 @@ class DuckDBGate:
             (report.warnings if rule.action == "warn" else report.failures).append(message)
         return result
 
-    def _silver(self, plan: _Plan, out_pred: str) -> pa.Table:
-        cols = ", ".join(ident(c.name) for c in plan.contract.columns)
-        lineage = ", ".join(ident(c) for c in LINEAGE)
-        return self.con.sql(
-            f"SELECT {cols}, {lineage}, now() AS _refined_at FROM __checked "
-            f"WHERE NOT ({out_pred}) ORDER BY __ord"
-        ).to_arrow_table()
+    @staticmethod
+    def _silver(plan: _Plan, out_pred: str) -> str:
+        cols = ", ".join(f"c.{ident(c.name)}" for c in plan.contract.columns)
+        lineage = "r._batch_id, r._source_file, c._source_row, r._ingested_at"
+        return (
+            f"SELECT {cols}, {lineage}, now() AS _refined_at FROM __checked c "
+            f"JOIN __ranks r ON r.__rank = (c.__ord >> 32) WHERE NOT ({out_pred}) ORDER BY __ord"
+        )
 
+    @staticmethod
     def _quarantine(
-        self, plan: _Plan, out_pred: str, quarantine_flags: list[str], conflict_flags: list[str]
-    ) -> pa.Table:
+        plan: _Plan, out_pred: str, quarantine_flags: list[str], conflict_flags: list[str]
+    ) -> str:
         raw = {c: f"trim(b.{ident(c)})" for c in plan.readable if c in plan.columns}
         reasons = [
             "CASE WHEN c.__malformed THEN {'code': 'malformed_record', 'rule': 'record.parse', "
-            "'column': NULL, 'message': c._malformed} END"
+            "'column': NULL, 'message': b._malformed} END"
         ]
         for rule in plan.row_rules:
             reasons.append(_reason(rule, plan.flag[rule.id], raw))
@@ -413,29 +481,27 @@ class DuckDBGate:
                     _reason(rule, plan.flag[rule.id] + "_c", raw, ReasonCode.CONFLICTING_DUPLICATE)
                 )
         values = "".join(f"b.{ident(col)}, " for col in plan.bronze)
-        lineage = ", ".join(f"c.{ident(col)}" for col in LINEAGE)
+        lineage = "b._batch_id, b._source_file, b._source_row, b._ingested_at, b._record_hash"
         action = (
             f"CASE WHEN c.__malformed OR {' OR '.join(quarantine_flags) or 'FALSE'} "
             f"THEN 'quarantine' ELSE 'drop' END"
         )
-        return self.con.sql(
-            f"SELECT {values}{lineage}, c._raw, {action} AS _action, "
+        return (
+            f"SELECT {values}{lineage}, b._raw, {action} AS _action, "
             f"'open' AS _status, list_filter([{', '.join(reasons)}], lambda x: x IS NOT NULL) "
             f"AS _reasons, now() AS _quarantined_at, CAST(NULL AS VARCHAR) AS _reviewed_by, "
-            f"CAST(NULL AS TIMESTAMPTZ) AS _reviewed_at FROM __checked c JOIN __batch b "
-            f"ON b._batch_id = c._batch_id AND b._source_row = c._source_row "
+            f"CAST(NULL AS TIMESTAMPTZ) AS _reviewed_at FROM __checked c "
+            f"JOIN __ranks r ON r.__rank = (c.__ord >> 32) JOIN __batch b "
+            f"ON b._batch_id = r._batch_id AND b._source_row = c._source_row "
             f"WHERE {out_pred.replace('__malformed', 'c.__malformed')} ORDER BY c.__ord"
-        ).to_arrow_table()
+        )
 
 
-def _ranks(batch: pa.Table | pads.Dataset) -> pa.Table:
-    """Rank of each batch id (ids sort in ingest order), for a global bronze ordinal."""
-    column = (
-        batch.to_table(columns=["_batch_id"]).column(0)
-        if isinstance(batch, pads.Dataset)
-        else batch.column("_batch_id")
-    )
-    ids = sorted(str(v) for v in pc.unique(column).to_pylist() if v is not None)
-    return pa.table(
-        {"_batch_id": pa.array(ids, pa.string()), "__rank": pa.array(range(len(ids)), pa.int64())}
-    )
+def _scan(snap: Snapshot) -> str:
+    """SQL reading exactly the snapshot's Parquet files (never a folder glob)."""
+    files = ", ".join(lit(f) for f in snap.files)
+    return f"read_parquet([{files}], union_by_name = true)"
+
+
+def _columns(batch: pa.Table | Snapshot) -> list[str]:
+    return list(batch.columns) if isinstance(batch, Snapshot) else list(batch.schema.names)
