@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from aiready.contracts import CompiledContract
 from aiready.engines import get_engine
-from aiready.engines.duckdb.gate import META_COLUMNS, GateOutcome
+from aiready.engines.duckdb.gate import META_COLUMNS, GateOutcome, Mode
 from aiready.engines.duckdb.sql import lit
 from aiready.errors import ContractError, StorageError
 from aiready.layers import ledger
@@ -61,7 +61,7 @@ def refine(
     require_strategic(contract, ds)
     result = RefineResult(ds.name)
     gate = get_engine(engine)
-    mode = "merge" if ds.kind == "strategic" else "append"
+    mode: Mode = "merge" if ds.kind == "strategic" else "append"
     bronze_path = paths.table("bronze", ds.name)
     with dataset_lock(paths.locks, ds.name):
         done = ledger.refined(paths.refined_ledger, ds.name)
@@ -124,6 +124,7 @@ def _publish(
     outcome: GateOutcome,
     mode: str,
 ) -> None:
+    _check_silver_schema(paths.table("silver", ds.name), outcome.silver().schema, contract)
     where = f"_batch_id = {lit(batch_id)}"
     meta = {"aiready.batch_id": batch_id, "aiready.contract_sha256": contract.sha256}
     q_version = delta.replace_where(
@@ -159,6 +160,29 @@ def _publish(
     )
 
 
+_TEXT = (pa.string(), pa.large_string(), pa.string_view())
+
+
+def _check_silver_schema(path: Any, new: pa.Schema, contract: CompiledContract) -> None:
+    """A contract change that retypes an existing silver column is an error, not a silent cast."""
+    dt = delta.table(path)
+    if dt is None:
+        return
+    current = pa.schema(dt.schema().to_arrow())
+    for field in new:
+        if field.name not in current.names:
+            continue  # a new column: merged into the schema
+        old = current.field(field.name).type
+        if old != field.type and not (old in _TEXT and field.type in _TEXT):
+            raise ContractError(
+                f"column {field.name!r} is {old} in silver but the contract now makes it "
+                f"{field.type}; publish the new type as a new dataset (or rewrite silver)",
+                file=contract.path,
+                dataset=path.name,
+                column=field.name,
+            )
+
+
 def replay_quarantine(
     paths: Paths, ds: DatasetConfig, contract: CompiledContract, engine: str = "duckdb"
 ) -> tuple[ReplayResult, RefineResult]:
@@ -184,7 +208,7 @@ def replay_quarantine(
         result.checked = candidates.num_rows
         if todo.num_rows == 0:
             return result, refine_result
-        mode = "merge" if ds.kind == "strategic" else "append"
+        mode: Mode = "merge" if ds.kind == "strategic" else "append"
         present = [c for c in todo.column_names if c not in META_COLUMNS]
         rows = todo.select(
             [
