@@ -30,6 +30,7 @@ from aiready.errors import (
     TransientError,
 )
 from aiready.gates import GateReport, RuleResult
+from aiready.layers.gold import PublishResult
 from aiready.layers.results import (
     FileIngest,
     IngestResult,
@@ -38,7 +39,7 @@ from aiready.layers.results import (
     RunResult,
 )
 from aiready.reasons import Category, ReasonCode
-from aiready.workspace import DatasetConfig, Workspace, WorkspaceConfig
+from aiready.workspace import DatasetConfig, ModelConfig, Workspace, WorkspaceConfig
 
 __version__ = "0.1.0"
 
@@ -57,7 +58,9 @@ __all__ = [
     "IngestResult",
     "Limit",
     "LoadedContract",
+    "ModelConfig",
     "NotFoundError",
+    "PublishResult",
     "ReasonCode",
     "RefineResult",
     "ReplayResult",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from aiready.cli._common import console
+from aiready.layers.gold import PublishResult
 from aiready.layers.results import IngestResult, RefineResult
 
 
@@ -68,3 +69,18 @@ def refine(results: list[RefineResult]) -> None:
                 f"replay {result.dataset}: checked {rp.checked}, released {rp.released}, "
                 f"still open {rp.still_open}, not replayable (malformed) {rp.not_replayable}"
             )
+
+
+def publish(results: list[PublishResult]) -> None:
+    table = Table(title="publish → gold")
+    for col in ("model", "result", "rows", "gold version", "inputs"):
+        table.add_column(col)
+    for r in results:
+        verdict = "[green]published[/]" if r.published else "[red]FAILED[/] (previous kept)"
+        version = str(r.gold_version if r.published else r.previous_version)
+        inputs = ", ".join(f"{k}@v{v}" for k, v in r.inputs.items())
+        table.add_row(r.model, verdict, str(r.rows), version, inputs)
+    console.print(table)
+    for r in results:
+        for reason in r.reasons:
+            console.print(f"[red]✗ {r.model}:[/] {reason}")

@@ -20,6 +20,8 @@ def run(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> int:
     else:
         render.ingest(result.ingests)
         render.refine(result.refines)
+        if result.publishes:
+            render.publish(result.publishes)
         for error in result.errors:
             console.print(
                 f"[red]✗ {error.get('dataset')}:[/] {error.get('message')} {error.get('file', '')}"

@@ -97,17 +97,24 @@ class RunResult:
 
     ingests: list[IngestResult] = field(default_factory=list)
     refines: list[RefineResult] = field(default_factory=list)
+    publishes: list[Any] = field(default_factory=list)
+    """PublishResult per gold model."""
     run_id: str | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
-        return not self.errors and all(r.passed for r in self.refines)
+        return (
+            not self.errors
+            and all(r.passed for r in self.refines)
+            and all(p.published for p in self.publishes)
+        )
 
     def asdict(self) -> dict[str, Any]:
         return {
             "ingests": [i.asdict() for i in self.ingests],
             "refines": [r.asdict() for r in self.refines],
+            "publishes": [p.asdict() for p in self.publishes],
             "run_id": self.run_id,
             "errors": self.errors,
             "passed": self.passed,
@@ -119,3 +126,5 @@ class RunResult:
         for refine in self.refines:
             if not refine.passed:
                 raise GateFailedError("a quality gate failed", dataset=refine.dataset)
+        for published in self.publishes:
+            published.raise_on_failure()

@@ -173,8 +173,29 @@ def replace_where(
     return _retry("replace", path, op)
 
 
+def overwrite(path: Path, data: Data, metadata: Mapping[str, str] | None = None) -> int:
+    """Replace the whole table with ``data`` in one commit (earlier versions stay readable)."""
+    path.mkdir(parents=True, exist_ok=True)
+
+    def op() -> int:
+        write_deltalake(
+            str(path),
+            _fresh(data),
+            mode="overwrite",
+            schema_mode="overwrite",
+            commit_properties=_props(metadata),
+        )
+        return DeltaTable(str(path)).version()
+
+    return _retry("overwrite", path, op)
+
+
 def merge_by_key(
-    path: Path, data: Data, keys: list[str], metadata: Mapping[str, str] | None = None
+    path: Path,
+    data: Data,
+    keys: list[str],
+    metadata: Mapping[str, str] | None = None,
+    delete_missing: bool = False,
 ) -> int:
     """Upsert ``data`` by ``keys``: one current row per key, history keeps the earlier ones."""
     if not exists(path):
@@ -183,7 +204,7 @@ def merge_by_key(
 
     def op() -> int:
         dt = DeltaTable(str(path))
-        (
+        merger = (
             dt.merge(
                 _fresh(data),
                 predicate,
@@ -194,8 +215,10 @@ def merge_by_key(
             )
             .when_matched_update_all()
             .when_not_matched_insert_all()
-            .execute()
         )
+        if delete_missing:  # a full result: keys no longer produced are removed
+            merger = merger.when_not_matched_by_source_delete()
+        merger.execute()
         return DeltaTable(str(path)).version()
 
     return _retry("merge", path, op)

@@ -46,6 +46,22 @@ class DatasetConfig:
 
 
 @dataclass(frozen=True)
+class ModelConfig:
+    """One gold model declared under ``models:``."""
+
+    name: str
+    """Model name; also its gold table name."""
+    sql: str
+    """Path of the DuckDB SQL file; it reads ``silver.<dataset>`` and ``gold.<model>``."""
+    contract: str
+    """Path of the model's ODCS v3 contract (its gate and its SLA)."""
+    primary_key: tuple[str, ...] = ()
+    """Optional key: publish MERGEs by it (rows gone from the result are deleted)."""
+    strategic: bool = False
+    """Decision-grade: may read operational data only through an aggregation."""
+
+
+@dataclass(frozen=True)
 class WorkspaceConfig:
     """The whole ``aiready.yaml``."""
 
@@ -55,6 +71,8 @@ class WorkspaceConfig:
     """Directory holding ``aiready.yaml``; relative paths resolve against it."""
     datasets: dict[str, DatasetConfig] = field(default_factory=dict)
     """Declared datasets, in file order."""
+    models: dict[str, ModelConfig] = field(default_factory=dict)
+    """Declared gold models, in file order."""
 
 
 def load_config(root: Path) -> WorkspaceConfig:
@@ -77,7 +95,42 @@ def load_config(root: Path) -> WorkspaceConfig:
     if not isinstance(datasets_raw, dict):
         raise ConfigError("`datasets` must be a mapping", file=str(path), key="datasets")
     datasets = {str(k): _dataset(path, str(k), v) for k, v in datasets_raw.items()}
-    return WorkspaceConfig(name=name, root=root.resolve(), datasets=datasets)
+    models_raw = raw.get("models") or {}
+    if not isinstance(models_raw, dict):
+        raise ConfigError("`models` must be a mapping", file=str(path), key="models")
+    models = {str(k): _model(path, str(k), v) for k, v in models_raw.items()}
+    clash = set(models) & set(datasets)
+    if clash:
+        raise ConfigError(
+            f"names used by both a dataset and a model: {sorted(clash)}",
+            file=str(path),
+            key="models",
+        )
+    return WorkspaceConfig(name=name, root=root.resolve(), datasets=datasets, models=models)
+
+
+def _model(path: Path, name: str, raw: Any) -> ModelConfig:
+    key = f"models.{name}"
+    if not _NAME.match(name):
+        raise ConfigError("model names are letters, digits and _", file=str(path), key=key)
+    if not isinstance(raw, dict):
+        raise ConfigError("a model must be a mapping", file=str(path), key=key)
+    unknown = set(raw) - {"sql", "contract", "primary_key", "strategic"}
+    if unknown:
+        raise ConfigError(f"unknown keys {sorted(unknown)}", file=str(path), key=key)
+    for required in ("sql", "contract"):
+        if not isinstance(raw.get(required), str) or not raw[required].strip():
+            raise ConfigError(f"`{required}` is required", file=str(path), key=f"{key}.{required}")
+    pk = raw.get("primary_key") or ()
+    keys = (pk,) if isinstance(pk, str) else tuple(pk)
+    if not all(isinstance(k, str) and k for k in keys):
+        raise ConfigError(
+            "primary_key is a column or a list of columns", file=str(path), key=f"{key}.primary_key"
+        )
+    strategic = raw.get("strategic", False)
+    if not isinstance(strategic, bool):
+        raise ConfigError("strategic is true or false", file=str(path), key=f"{key}.strategic")
+    return ModelConfig(name, str(raw["sql"]), str(raw["contract"]), keys, strategic)
 
 
 def _dataset(path: Path, name: str, raw: Any) -> DatasetConfig:

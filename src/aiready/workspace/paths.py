@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-Layer = Literal["bronze", "silver", "quarantine"]
+Layer = Literal["bronze", "silver", "quarantine", "gold"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Paths:
         return self.state / "lake"
 
     def table(self, layer: Layer, dataset: str) -> Path:
-        """``.aiready/lake/<layer>/<dataset>`` (bronze, silver, quarantine)."""
+        """``.aiready/lake/<layer>/<name>`` (bronze, silver, quarantine, gold)."""
         return self.lake / layer / dataset
 
     @property
@@ -36,6 +36,11 @@ class Paths:
     def refined_ledger(self) -> Path:
         """One row per bronze batch whose silver and quarantine output is complete."""
         return self.lake / "_ledger" / "refined"
+
+    @property
+    def certificates(self) -> Path:
+        """One row per certification of a gold version."""
+        return self.lake / "_certificates"
 
     @property
     def locks(self) -> Path:

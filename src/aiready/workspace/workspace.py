@@ -11,11 +11,11 @@ from typing import Any
 from aiready import _env
 from aiready.contracts import CompiledContract, compile_contract, load_contract
 from aiready.errors import AireadyError, NotFoundError
-from aiready.layers import bronze, silver
+from aiready.layers import bronze, gold, silver
 from aiready.layers.results import IngestResult, RefineResult, RunResult
 from aiready.storage import delta
 from aiready.tracking import Tracker
-from aiready.workspace.config import DatasetConfig, WorkspaceConfig, load_config
+from aiready.workspace.config import DatasetConfig, ModelConfig, WorkspaceConfig, load_config
 from aiready.workspace.paths import Paths
 
 Progress = Callable[[str], None]
@@ -191,8 +191,104 @@ class Workspace:
             )
         self.tracker.log_json(run_id, [r.asdict() for r in result.reports], "gate_report.json")
 
+    def model(self, name: str) -> ModelConfig:
+        try:
+            return self.config.models[name]
+        except KeyError as exc:
+            raise NotFoundError(
+                f"no model {name!r} in aiready.yaml; known: {sorted(self.config.models)}",
+                model=name,
+            ) from exc
+
+    def model_contract(self, name: str) -> CompiledContract:
+        model = self.model(name)
+        return compile_contract(load_contract(self.root / model.contract), name)
+
+    def model_order(self) -> list[str]:
+        """Every model, upstream first (from the SQL's own table references)."""
+        sqls = {m.name: gold.read_sql(self.root, m) for m in self.config.models.values()}
+        return gold.model_order(self.config, sqls)
+
+    def publish(
+        self,
+        model: str | None = None,
+        progress: Progress | None = None,
+        parent_run: str | None = None,
+    ) -> list[gold.PublishResult]:
+        """Publish one model (or all, in dependency order) to gold, all-or-nothing."""
+        names = [self.model(model).name] if model else self.model_order()
+        results = []
+        for name in names:
+            cfg = self.model(name)
+            contract = self.model_contract(name)
+            sql = gold.read_sql(self.root, cfg)
+            if progress:
+                progress(name)
+            with self._run("publish", name, "gold", parent_run) as run_id:
+                result = gold.publish(self.paths, self.config, cfg, contract, sql)
+                result.run_id = run_id
+                self._log_publish(run_id, cfg, contract, result)
+                self.tracker.finish(run_id, ok=result.published)
+            results.append(result)
+        return results
+
+    def _log_publish(
+        self,
+        run_id: str | None,
+        model: ModelConfig,
+        contract: CompiledContract,
+        result: gold.PublishResult,
+    ) -> None:
+        report = result.report
+        metrics: dict[str, float] = {
+            "published": float(result.published),
+            "rows_out": float(result.rows),
+        }
+        if report is not None:
+            metrics.update(
+                rows_in=report.rows_in,
+                rows_warned=report.rows_warned,
+                rows_failing=report.rows_in - report.rows_out,
+            )
+            metrics.update({f"rule.{r.rule}.failed": r.failed for r in report.rules})
+        self.tracker.log(
+            run_id,
+            params={
+                "contract_id": contract.id,
+                "contract_version": contract.version,
+                "contract_sha256": contract.sha256,
+                "sql": model.sql,
+                "strategic": model.strategic,
+                "gold_version_written": result.gold_version,
+                **{f"input.{k}": v for k, v in result.inputs.items()},
+            },
+            metrics=metrics,
+            tags={
+                "aiready.result": "passed" if result.published else "failed",
+                "aiready.contract": f"{contract.id}@{contract.version}",
+            },
+        )
+        for name, version in result.inputs.items():
+            layer, table = name.split(".", 1)
+            self.tracker.log_table(
+                run_id,
+                name,
+                str(self.paths.table(layer, table)),  # type: ignore[arg-type]
+                version,
+                layer,
+            )
+        self.tracker.log_table(
+            run_id,
+            f"gold.{model.name}",
+            str(self.paths.table("gold", model.name)),
+            result.gold_version,
+            "gold",
+            [c.name for c in contract.columns],
+        )
+        self.tracker.log_json(run_id, result.asdict(), "gate_report.json")
+
     def run(self, progress: Progress | None = None) -> RunResult:
-        """Ingest then refine every dataset, under one parent MLflow run."""
+        """Ingest, refine and publish everything, under one parent MLflow run."""
         result = RunResult()
         parent = self.tracker.start("run")
         result.run_id = parent
@@ -204,6 +300,11 @@ class Workspace:
                 result.errors.append({**exc.attrs(), "dataset": ds.name})
         for ingest in result.ingests:
             result.errors.extend({**e, "dataset": ingest.dataset} for e in ingest.errors)
+        if self.config.models:
+            try:
+                result.publishes.extend(self.publish(None, progress, parent))
+            except AireadyError as exc:
+                result.errors.append(exc.attrs())
         self.tracker.log(
             parent,
             metrics={

@@ -11,8 +11,9 @@ from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
+from sqlglot import exp
 
-from aiready.contracts.rules import CompiledContract, Rule
+from aiready.contracts.rules import Column, CompiledContract, Rule
 from aiready.engines.duckdb.sql import cast_ok, cast_value, ident, lit, violation
 from aiready.errors import ContractError
 from aiready.gates.report import GateReport, RuleResult
@@ -117,6 +118,16 @@ class _Plan:
         self.row_rules = [r for r in contract.rules if r.row_level]
         self.readable: set[str] = set()
         self.single_batch = True
+        self.typed_input: dict[str, str] = {}
+        """Contract columns whose input is already typed (gold models): column → DuckDB type."""
+
+    def texts(self) -> dict[str, str]:
+        return {name: self.raw_text(name) for name in self.raw}
+
+    def raw_text(self, name: str) -> str:
+        """The column's value as text (for missing-value markers and messages)."""
+        t = self.raw[name]
+        return f"CAST({t} AS VARCHAR)" if name in self.typed_input else t
 
     def type_ok(self, rule: Rule) -> str:
         return " AND ".join(self.ok[c] for c in rule.columns if c in self.ok) or "TRUE"
@@ -127,7 +138,8 @@ def _stage_src(plan: _Plan, present: set[str]) -> str:
     cols = ["b._source_row", "b._malformed IS NOT NULL AS __malformed"]
     for c in plan.contract.columns:
         source = f"b.{ident(c.name)}" if c.name in present else "CAST(NULL AS VARCHAR)"
-        cols.append(f"trim({source}) AS {plan.raw[c.name]}")
+        value = source if c.name in plan.typed_input else f"trim({source})"
+        cols.append(f"{value} AS {plan.raw[c.name]}")
     if plan.single_batch:
         return "SELECT " + ", ".join([*cols, "b._source_row AS __ord"]) + " FROM __batch b"
     cols.append("(r.__rank << 32) + b._source_row AS __ord")
@@ -135,7 +147,12 @@ def _stage_src(plan: _Plan, present: set[str]) -> str:
 
 
 def _stage_std(plan: _Plan) -> str:
-    cols = [f"nullif({plan.raw[c.name]}, '') AS {plan.std[c.name]}" for c in plan.contract.columns]
+    cols = [
+        f"{plan.raw[c.name]} AS {plan.std[c.name]}"
+        if c.name in plan.typed_input
+        else f"nullif({plan.raw[c.name]}, '') AS {plan.std[c.name]}"
+        for c in plan.contract.columns
+    ]
     return "SELECT *, " + ", ".join(cols) + " FROM src"
 
 
@@ -143,16 +160,41 @@ def _stage_typed(plan: _Plan) -> str:
     cols = []
     for c in plan.contract.columns:
         s = plan.std[c.name]
-        cols.append(f"({s} IS NULL OR coalesce({cast_ok(c, s)}, FALSE)) AS {plan.ok[c.name]}")
+        source_type = plan.typed_input.get(c.name)
+        if source_type is None:
+            ok = cast_ok(c, s)
+        elif _same_type(source_type, c.sql_type) or c.family in ("string", "json"):
+            ok = "TRUE"
+        else:  # typed input: exact only if the value survives the round trip unchanged
+            ok = f"CAST(TRY_CAST({s} AS {c.sql_type}) AS {source_type}) = {s}"
+        cols.append(f"({s} IS NULL OR coalesce({ok}, FALSE)) AS {plan.ok[c.name]}")
     return "SELECT *, " + ", ".join(cols) + " FROM std"
 
 
 def _stage_values(plan: _Plan) -> str:
     cols = [
-        f"CASE WHEN {plan.ok[c.name]} THEN {cast_value(c, plan.std[c.name])} END AS {ident(c.name)}"
+        f"CASE WHEN {plan.ok[c.name]} THEN {_typed_value(plan, c)} END AS {ident(c.name)}"
         for c in plan.contract.columns
     ]
     return "SELECT *, " + ", ".join(cols) + " FROM typed"
+
+
+def _same_type(a: str, b: str) -> bool:
+    def norm(t: str) -> str:
+        return exp.DataType.build(t, dialect="duckdb").sql("duckdb")
+
+    return norm(a) == norm(b)
+
+
+def _typed_value(plan: _Plan, c: Column) -> str:
+    s = plan.std[c.name]
+    if c.name not in plan.typed_input:
+        return cast_value(c, s)
+    return (
+        f"CAST({s} AS VARCHAR)"
+        if c.family in ("string", "json")
+        else f"TRY_CAST({s} AS {c.sql_type})"
+    )
 
 
 def _stage_flags(plan: _Plan) -> str:
@@ -163,9 +205,9 @@ def _stage_flags(plan: _Plan) -> str:
         if rule.kind == "type":
             pred = f"NOT {plan.ok[rule.columns[0]]}"
         elif rule.kind == "missing_values":
-            pred = violation(rule, plan.columns, plan.raw)
+            pred = violation(rule, plan.columns, plan.texts())
         else:
-            pred = f"({plan.type_ok(rule)}) AND {violation(rule, plan.columns, plan.raw)}"
+            pred = f"({plan.type_ok(rule)}) AND {violation(rule, plan.columns, plan.texts())}"
         cols.append(f"(NOT __malformed AND ({pred})) AS {plan.flag[rule.id]}")
     blocking = [
         plan.flag[r.id] for r in plan.row_rules if r.kind != "unique" and r.action in BLOCKING
@@ -312,6 +354,13 @@ class DuckDBGate:
                 f"WHERE _batch_id <> {lit(batch_id)}"
             )
         plan.readable = set(present) & set(_columns(batch))
+        if not isinstance(batch, Snapshot):
+            described = con.execute("DESCRIBE SELECT * FROM __batch").fetchall()
+            plan.typed_input = {
+                str(name): str(kind)
+                for name, kind, *_ in described
+                if name in plan.columns and name in plan.readable and str(kind) != "VARCHAR"
+            }
         unique_ctes, unique_sql, conflict_flags = _unique_flags(plan, mode, silver is not None)
         query = (
             f"WITH src AS ({_stage_src(plan, plan.readable)}), std AS ({_stage_std(plan)}), "
@@ -469,7 +518,11 @@ class DuckDBGate:
     def _quarantine(
         plan: _Plan, out_pred: str, quarantine_flags: list[str], conflict_flags: list[str]
     ) -> str:
-        raw = {c: f"trim(b.{ident(c)})" for c in plan.readable if c in plan.columns}
+        raw = {
+            c: f"CAST(b.{ident(c)} AS VARCHAR)" if c in plan.typed_input else f"trim(b.{ident(c)})"
+            for c in plan.readable
+            if c in plan.columns
+        }
         reasons = [
             "CASE WHEN c.__malformed THEN {'code': 'malformed_record', 'rule': 'record.parse', "
             "'column': NULL, 'message': b._malformed} END"

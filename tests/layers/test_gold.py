@@ -1,0 +1,189 @@
+"""Gold: models from SQL in dependency order, all-or-nothing publication through the contract."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from deltalake import DeltaTable
+
+import aiready
+from aiready import ConfigError, NotFoundError
+from tests.conftest import CONTRACT_HEAD
+
+CONFIG = """\
+name: goldws
+datasets:
+  payments:
+    kind: operational
+    source: data/payments.csv
+    contract: contracts/payments.odcs.yaml
+  customers:
+    kind: strategic
+    source: data/customers.csv
+    contract: contracts/customers.odcs.yaml
+models:
+  customer_value:
+    sql: models/customer_value.sql
+    contract: contracts/customer_value.odcs.yaml
+    primary_key: customer_id
+    strategic: true
+  top_customers:
+    sql: models/top_customers.sql
+    contract: contracts/top_customers.odcs.yaml
+"""
+CONTRACTS = {
+    "payments": """\
+schema:
+  - name: payments
+    properties:
+      - {name: id, logicalType: integer, primaryKey: true}
+      - {name: cid, logicalType: string, required: true}
+      - {name: amount, logicalType: number, physicalType: 'DECIMAL(10,2)'}
+""",
+    "customers": """\
+schema:
+  - name: customers
+    properties:
+      - {name: cid, logicalType: string, primaryKey: true}
+      - {name: segment, logicalType: string, required: true}
+""",
+    "customer_value": """\
+schema:
+  - name: customer_value
+    properties:
+      - {name: customer_id, logicalType: string, primaryKey: true}
+      - {name: segment, logicalType: string}
+      - {name: payments, logicalType: integer}
+      - name: total
+        logicalType: number
+        physicalType: DECIMAL(18,2)
+        logicalTypeOptions: {minimum: 0}
+""",
+    "top_customers": """\
+schema:
+  - name: top_customers
+    properties:
+      - {name: customer_id, logicalType: string, required: true}
+      - {name: total, logicalType: number, physicalType: 'DECIMAL(18,2)'}
+""",
+}
+SQL = {
+    "customer_value": """\
+SELECT c.cid AS customer_id, c.segment, count(p.id) AS payments,
+       coalesce(sum(p.amount), 0) AS total
+FROM silver.customers AS c LEFT JOIN silver.payments AS p ON p.cid = c.cid
+GROUP BY c.cid, c.segment
+""",
+    "top_customers": "SELECT customer_id, total FROM gold.customer_value WHERE total > 10\n",
+}
+
+
+def build(root: Path, sql: dict[str, str] | None = None, config: str = CONFIG) -> aiready.Workspace:
+    for folder in ("contracts", "data", "models"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    (root / "aiready.yaml").write_text(config)
+    for name, body in CONTRACTS.items():
+        (root / f"contracts/{name}.odcs.yaml").write_text(
+            CONTRACT_HEAD.format(id=name) + textwrap.dedent(body)
+        )
+    for name, body in {**SQL, **(sql or {})}.items():
+        (root / f"models/{name}.sql").write_text(body)
+    (root / "data/payments.csv").write_text("id,cid,amount\n1,A,10\n2,A,5.5\n3,B,3\n")
+    (root / "data/customers.csv").write_text("cid,segment\nA,retail\nB,smb\nC,smb\n")
+    return aiready.Workspace.load(root)
+
+
+def gold(ws: aiready.Workspace, model: str, version: int | None = None) -> list[dict[str, object]]:
+    dt = DeltaTable(str(ws.paths.table("gold", model)), version=version)
+    return sorted(dt.to_pyarrow_table().to_pylist(), key=lambda r: str(r["customer_id"]))
+
+
+def test_run_publishes_models_in_dependency_order(tmp_path: Path) -> None:
+    ws = build(tmp_path)
+    assert ws.model_order() == ["customer_value", "top_customers"]
+    result = ws.run()
+    assert result.passed, result.asdict()
+    [value, top] = result.publishes
+    assert value.published and value.gold_version == 0 and value.rows == 3
+    assert value.inputs == {"silver.customers": 0, "silver.payments": 0}
+    assert top.inputs == {"gold.customer_value": 0}
+    rows = gold(ws, "customer_value")
+    assert [(r["customer_id"], r["payments"], str(r["total"])) for r in rows] == [
+        ("A", 2, "15.50"),
+        ("B", 1, "3.00"),
+        ("C", 0, "0.00"),
+    ]
+    assert [r["customer_id"] for r in gold(ws, "top_customers")] == ["A"]
+
+
+def test_failing_gate_keeps_previous_version(tmp_path: Path) -> None:
+    ws = build(tmp_path)
+    ws.run()
+    (tmp_path / "data/payments2.csv").write_text("id,cid,amount\n4,B,-100\n")
+    cfg = (tmp_path / "aiready.yaml").read_text().replace("data/payments.csv", "data/payments*.csv")
+    (tmp_path / "aiready.yaml").write_text(cfg)
+    ws = aiready.Workspace.load(tmp_path)
+    ws.ingest()
+    ws.refine()
+    [result] = ws.publish("customer_value")
+    assert not result.published and result.previous_version == 0
+    assert "total.range" in result.reasons[0]
+    assert DeltaTable(str(ws.paths.table("gold", "customer_value"))).version() == 0
+    with pytest.raises(aiready.GateFailedError):
+        result.raise_on_failure()
+
+
+def test_merge_by_key_updates_and_deletes(tmp_path: Path) -> None:
+    ws = build(tmp_path)
+    ws.run()
+    sql = (
+        SQL["customer_value"].replace("FROM silver.customers AS c", "FROM silver.customers AS c")
+        + ""
+    )
+    (tmp_path / "models/customer_value.sql").write_text(
+        sql.replace("GROUP BY", "WHERE c.cid <> 'C' GROUP BY")
+    )
+    [result] = ws.publish("customer_value")
+    assert result.published and result.gold_version == 1
+    assert [r["customer_id"] for r in gold(ws, "customer_value")] == ["A", "B"]
+    assert [r["customer_id"] for r in gold(ws, "customer_value", version=0)] == ["A", "B", "C"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT * FROM bronze.payments", "gold reads only silver and gold"),
+        ("SELECT * FROM quarantine.payments", "gold reads only silver and gold"),
+        ("SELECT * FROM silver.nope", "unknown table"),
+        ("SELECT * FROM read_csv('/etc/passwd')", "models read only"),
+        ("SELECT FROM WHERE (", "does not parse"),
+        ("SELECT * FROM gold.top_customers", "cycle"),
+    ],
+)
+def test_bad_model_sql_is_an_error_naming_the_model(tmp_path: Path, sql: str, message: str) -> None:
+    ws = build(tmp_path, sql={"customer_value": sql})
+    ws.ingest()
+    ws.refine()
+    with pytest.raises(ConfigError, match=message) as info:
+        ws.publish()
+    assert info.value.attrs()["model"] in ("customer_value", "top_customers")
+
+
+def test_strategic_model_reads_operational_data_only_aggregated(tmp_path: Path) -> None:
+    raw = (
+        "SELECT p.cid AS customer_id, 'x' AS segment, 1 AS payments, p.amount AS total "
+        "FROM silver.payments AS p"
+    )
+    ws = build(tmp_path, sql={"customer_value": raw})
+    ws.ingest()
+    ws.refine()
+    with pytest.raises(ConfigError, match="operational silver.payments without aggregating"):
+        ws.publish("customer_value")
+
+
+def test_publish_before_refine_names_the_missing_table(tmp_path: Path) -> None:
+    ws = build(tmp_path)
+    with pytest.raises(NotFoundError, match="silver.customers does not exist yet"):
+        ws.publish("customer_value")
