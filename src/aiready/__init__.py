@@ -43,6 +43,15 @@ from aiready.workspace import DatasetConfig, ModelConfig, Workspace, WorkspaceCo
 
 __version__ = "0.1.0"
 
+
+def read_certified(model: str, workspace: str | None = None) -> object:
+    """The newest certified, fresh version of gold ``model`` as an Arrow table (time travel).
+
+    Never an uncertified newer version; raises NotFoundError when no version qualifies.
+    """
+    return Workspace.load(workspace).read_certified(model)
+
+
 __all__ = [
     "AireadyError",
     "Category",
@@ -75,4 +84,5 @@ __all__ = [
     "WorkspaceConfig",
     "compile_contract",
     "load_contract",
+    "read_certified",
 ]

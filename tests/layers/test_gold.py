@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -187,3 +188,83 @@ def test_publish_before_refine_names_the_missing_table(tmp_path: Path) -> None:
     ws = build(tmp_path)
     with pytest.raises(NotFoundError, match="silver.customers does not exist yet"):
         ws.publish("customer_value")
+
+
+def _with_sla(root: Path, seconds: int) -> None:
+    """Add a last_paid_at column with a latency SLA to the contract, or change the SLA."""
+    path = root / "contracts/customer_value.odcs.yaml"
+    text = path.read_text()
+    if "slaProperties" in text:
+        text = re.sub(r"value: \d+\n    unit: s", f"value: {seconds}\n    unit: s", text)
+    else:
+        text = text.replace(
+            "      - {name: payments, logicalType: integer}",
+            "      - {name: payments, logicalType: integer}\n"
+            "      - {name: last_paid_at, logicalType: timestamp}",
+        ) + (
+            f"slaProperties:\n  - property: latency\n    value: {seconds}\n    unit: s\n"
+            f"    element: customer_value.last_paid_at\n"
+        )
+    path.write_text(text)
+
+
+def test_publish_certifies_and_read_certified_time_travels(tmp_path: Path) -> None:
+    ws = build(tmp_path)
+    result = ws.run()
+    [value, top] = result.publishes
+    assert value.certified and top.certified, (value.certificate_reasons, top.certificate_reasons)
+    assert ws.read_certified("customer_value").num_rows == 3
+    # a new version whose contract leaves a PII column unclassified is published but not certified
+    path = tmp_path / "contracts/customer_value.odcs.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "{name: segment, logicalType: string}",
+            "{name: segment, logicalType: string, tags: [pii]}",
+        )
+    )
+    (tmp_path / "models/customer_value.sql").write_text(
+        SQL["customer_value"].replace("GROUP BY", "WHERE c.cid <> 'C' GROUP BY")
+    )
+    [again] = ws.publish("customer_value")
+    assert again.published and again.gold_version == 1 and again.certified is False
+    assert "PII columns without classification: segment" in again.certificate_reasons
+    certified = aiready.read_certified("customer_value", str(tmp_path))
+    assert certified.num_rows == 3  # version 0: never the uncertified newer one
+    [top_again] = ws.publish("top_customers")
+    assert top_again.certified is False
+    assert "input gold.customer_value@v1 is not certified" in top_again.certificate_reasons
+
+
+def test_sla_lapse_decertifies(tmp_path: Path) -> None:
+    ws = build(
+        tmp_path,
+        sql={
+            "customer_value": SQL["customer_value"].replace(
+                "count(p.id) AS payments,", "count(p.id) AS payments, max(now()) AS last_paid_at,"
+            )
+        },
+    )
+    _with_sla(tmp_path, seconds=3600)
+    ws.ingest()
+    ws.refine()
+    [published] = ws.publish("customer_value")
+    assert published.certified, published.certificate_reasons
+    [fresh] = ws.certify("customer_value")
+    assert fresh.certified and fresh.freshness_lag_s is not None and fresh.freshness_lag_s < 60
+    _with_sla(tmp_path, seconds=0)  # the owner tightens the SLA: the data is now too old
+    [stale] = ws.certify("customer_value")
+    assert not stale.certified
+    assert any("contract changed" in r for r in stale.reasons)
+    assert any(r.startswith("stale:") for r in stale.reasons)
+    with pytest.raises(NotFoundError, match="no certified, fresh version"):
+        ws.read_certified("customer_value")
+
+
+def test_certificate_lists_inputs_down_to_source_files(tmp_path: Path) -> None:
+    ws = build(tmp_path)
+    ws.run()
+    [cert] = ws.certify("customer_value")
+    lineage = cert.inputs["silver.payments"]
+    assert lineage["version"] == 0
+    [batch] = lineage["batches"]
+    assert batch["source_file"] == "data/payments.csv" and len(batch["sha256"]) == 64

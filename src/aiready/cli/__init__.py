@@ -10,7 +10,18 @@ import sys
 import click
 import typer
 
-from aiready.cli import demo, ingest, init, publish, quarantine, refine, run, status, ui
+from aiready.cli import (
+    certify,
+    demo,
+    ingest,
+    init,
+    publish,
+    quarantine,
+    refine,
+    run,
+    status,
+    ui,
+)
 from aiready.cli._common import emit_json, err_console
 from aiready.errors import AireadyError
 
@@ -21,7 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (init, ingest, refine, publish, run, status, quarantine, ui, demo):
+for module in (init, ingest, refine, publish, certify, run, status, quarantine, ui, demo):
     name = module.__name__.rsplit(".", 1)[1]
     app.command(name=name, help=module.__doc__)(getattr(module, name))
 

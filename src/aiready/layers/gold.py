@@ -54,6 +54,9 @@ class PublishResult:
     report: GateReport | None = None
     reasons: list[str] = field(default_factory=list)
     run_id: str | None = None
+    certified: bool | None = None
+    """Whether the new version was certified right after publishing (None: not published)."""
+    certificate_reasons: list[str] = field(default_factory=list)
 
     def asdict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from aiready import _env
-from aiready.contracts import CompiledContract, compile_contract, load_contract
+from aiready.certification import certify as certs
+from aiready.contracts import CompiledContract, LoadedContract, compile_contract, load_contract
 from aiready.errors import AireadyError, NotFoundError
 from aiready.layers import bronze, gold, silver
 from aiready.layers.results import IngestResult, RefineResult, RunResult
@@ -201,8 +205,11 @@ class Workspace:
             ) from exc
 
     def model_contract(self, name: str) -> CompiledContract:
-        model = self.model(name)
-        return compile_contract(load_contract(self.root / model.contract), name)
+        return self._model_contract(name)[1]
+
+    def _model_contract(self, name: str) -> tuple[LoadedContract, CompiledContract]:
+        loaded = load_contract(self.root / self.model(name).contract)
+        return loaded, compile_contract(loaded, name)
 
     def model_order(self) -> list[str]:
         """Every model, upstream first (from the SQL's own table references)."""
@@ -220,13 +227,33 @@ class Workspace:
         results = []
         for name in names:
             cfg = self.model(name)
-            contract = self.model_contract(name)
+            loaded, contract = self._model_contract(name)
             sql = gold.read_sql(self.root, cfg)
             if progress:
                 progress(name)
             with self._run("publish", name, "gold", parent_run) as run_id:
                 result = gold.publish(self.paths, self.config, cfg, contract, sql)
                 result.run_id = run_id
+                if result.published and result.gold_version is not None:
+                    gate = {
+                        "passed": True,
+                        "contract_sha256": contract.sha256,
+                        "rules": {r.rule: r.failed for r in result.report.rules}
+                        if result.report
+                        else {},
+                    }
+                    cert = certs.evaluate(
+                        self.paths,
+                        name,
+                        result.gold_version,
+                        contract,
+                        loaded.raw,
+                        gate,
+                        result.inputs,
+                    )
+                    certs.record(self.paths, cert)
+                    result.certified, result.certificate_reasons = cert.certified, cert.reasons
+                    self._log_certificate(run_id, cert)
                 self._log_publish(run_id, cfg, contract, result)
                 self.tracker.finish(run_id, ok=result.published)
             results.append(result)
@@ -286,6 +313,66 @@ class Workspace:
             [c.name for c in contract.columns],
         )
         self.tracker.log_json(run_id, result.asdict(), "gate_report.json")
+
+    def certify(
+        self, model: str | None = None, parent_run: str | None = None
+    ) -> list[certs.Certificate]:
+        """Re-evaluate the current gold version of one model (or all): e.g. after an SLA lapse."""
+        names = [self.model(model).name] if model else self.model_order()
+        out = []
+        for name in names:
+            version = delta.version(self.paths.table("gold", name))
+            first = certs.first(self.paths, name, version) if version is not None else None
+            if version is None or first is None:
+                raise NotFoundError(
+                    f"gold {name} has no published version: run `aiready publish {name}`",
+                    model=name,
+                )
+            loaded, contract = self._model_contract(name)
+            inputs = {k: int(v["version"]) for k, v in json.loads(first["inputs"]).items()}
+            with self._run("certify", name, "gold", parent_run) as run_id:
+                cert = certs.evaluate(
+                    self.paths,
+                    name,
+                    version,
+                    contract,
+                    loaded.raw,
+                    json.loads(first["gate"]),
+                    inputs,
+                )
+                certs.record(self.paths, cert)
+                self._log_certificate(run_id, cert)
+                self.tracker.finish(run_id, ok=cert.certified)
+            out.append(cert)
+        return out
+
+    def _log_certificate(self, run_id: str | None, cert: certs.Certificate) -> None:
+        metrics = {
+            "certified": float(cert.certified),
+            "classification_coverage": cert.classification_coverage,
+        }
+        if cert.freshness_lag_s is not None:
+            metrics["freshness_lag_s"] = cert.freshness_lag_s
+        self.tracker.log(
+            run_id,
+            metrics=metrics,
+            tags={
+                "aiready.certified": str(cert.certified).lower(),
+                "aiready.gold_version": str(cert.gold_version),
+                "aiready.certificate.reasons": "; ".join(cert.reasons)[:4000] or "none",
+            },
+        )
+        self.tracker.log_json(run_id, cert.asdict(), "certificate.json")
+
+    def read_certified(self, model: str) -> pa.Table:
+        """The newest certified, fresh gold version of ``model`` (Delta time travel)."""
+        self.model(model)
+        version = certs.certified_version(self.paths, model)
+        dt = delta.table(self.paths.table("gold", model), version)
+        if dt is None:
+            raise NotFoundError(f"gold {model} version {version} is gone", model=model)
+        table: pa.Table = dt.to_pyarrow_table()
+        return table
 
     def run(self, progress: Progress | None = None) -> RunResult:
         """Ingest, refine and publish everything, under one parent MLflow run."""

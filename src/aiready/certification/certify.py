@@ -1,0 +1,258 @@
+"""Certificates: may an AI system consume this gold version, and if not, why not.
+
+A gold version is certified only if its contract gate passed at publish time, the contract is
+unchanged since, an owner is named, the data is fresh per the contract's ``latency`` SLA, every
+PII-tagged column is classified, and every upstream gold input was certified. Each evaluation is
+appended to ``.aiready/lake/_certificates``; a version goes stale when its SLA lapses.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from aiready.contracts import CompiledContract
+from aiready.errors import NotFoundError
+from aiready.layers import ledger
+from aiready.storage import delta
+from aiready.workspace.paths import Paths
+
+SCHEMA = pa.schema(
+    [
+        ("model", pa.string()),
+        ("gold_version", pa.int64()),
+        ("certified", pa.bool_()),
+        ("reasons", pa.list_(pa.string())),
+        ("evaluated_at", pa.timestamp("us", tz="UTC")),
+        ("contract_id", pa.string()),
+        ("contract_version", pa.string()),
+        ("contract_sha256", pa.string()),
+        ("gate_passed", pa.bool_()),
+        ("gate", pa.string()),
+        ("inputs", pa.string()),
+        ("owners", pa.list_(pa.string())),
+        ("freshness_lag_s", pa.float64()),
+        ("fresh_until", pa.timestamp("us", tz="UTC")),
+        ("classification_coverage", pa.float64()),
+    ]
+)
+_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "seconds": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "minutes": 60,
+    "h": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+    "w": 604800,
+    "week": 604800,
+    "weeks": 604800,
+    "y": 31536000,
+    "yr": 31536000,
+    "year": 31536000,
+    "years": 31536000,
+}
+
+
+@dataclass
+class Certificate:
+    """One evaluation of one gold version."""
+
+    model: str
+    gold_version: int
+    certified: bool
+    reasons: list[str]
+    evaluated_at: datetime
+    contract_id: str
+    contract_version: str
+    contract_sha256: str
+    gate_passed: bool
+    gate: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    owners: list[str] = field(default_factory=list)
+    freshness_lag_s: float | None = None
+    fresh_until: datetime | None = None
+    classification_coverage: float = 1.0
+
+    def asdict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def row(self) -> dict[str, Any]:
+        data = self.asdict()
+        data["gate"], data["inputs"] = json.dumps(self.gate), json.dumps(self.inputs)
+        return data
+
+
+def latency_sla(contract_raw: dict[str, Any]) -> tuple[str, float] | None:
+    """(column, seconds) from the contract's ``slaProperties`` latency entry, if any."""
+    for sla in contract_raw.get("slaProperties") or []:
+        if str(sla.get("property", "")).lower() in ("latency", "freshness"):
+            unit = str(sla.get("unit", "d")).lower()
+            seconds = float(sla["value"]) * _UNITS.get(unit, 86400)
+            element = str(sla.get("element", "")).split(",")[0].strip()
+            return element.rsplit(".", 1)[-1], seconds
+    return None
+
+
+def classification_coverage(contract_raw: dict[str, Any]) -> tuple[float, list[str]]:
+    """Share of PII-tagged columns that carry a classification, and the ones that do not."""
+    tagged, missing = 0, []
+    for obj in contract_raw.get("schema") or []:
+        for prop in obj.get("properties") or []:
+            tags = [str(t).lower() for t in prop.get("tags") or []]
+            if any(t == "pii" or t.startswith("pii:") for t in tags):
+                tagged += 1
+                if not prop.get("classification"):
+                    missing.append(str(prop.get("name")))
+    return (1.0 if tagged == 0 else (tagged - len(missing)) / tagged), missing
+
+
+def input_lineage(paths: Paths, inputs: dict[str, int]) -> dict[str, Any]:
+    """silver versions ← bronze batches ← source files (sha256); gold inputs and their status."""
+    out: dict[str, Any] = {}
+    for name, version in inputs.items():
+        layer, table = name.split(".", 1)
+        if layer == "silver":
+            refined = ledger.refined(paths.refined_ledger, table)
+            files = {b.batch_id: b for b in ledger.ingested(paths.ingested_ledger, table)}
+            batches = [
+                {
+                    "batch_id": bid,
+                    "source_file": files[bid].source_file,
+                    "sha256": files[bid].source_sha256,
+                }
+                for bid, r in sorted(refined.items())
+                if r["silver_version"] is not None
+                and r["silver_version"] <= version
+                and bid in files
+            ]
+            out[name] = {"version": version, "batches": batches}
+        else:
+            cert = latest(paths, table, version)
+            out[name] = {"version": version, "certified": bool(cert and cert["certified"])}
+    return out
+
+
+def evaluate(
+    paths: Paths,
+    model: str,
+    version: int,
+    contract: CompiledContract,
+    contract_raw: dict[str, Any],
+    gate: dict[str, Any],
+    inputs: dict[str, int],
+    now: datetime | None = None,
+) -> Certificate:
+    """Decide whether gold ``model`` at ``version`` may be consumed, with every reason if not."""
+    now = now or datetime.now(UTC)
+    reasons: list[str] = []
+    gate_passed = bool(gate.get("passed"))
+    if not gate_passed:
+        reasons.append("contract gate did not pass at publish")
+    if gate.get("contract_sha256") not in (None, contract.sha256):
+        reasons.append("contract changed since this version was published: publish again")
+    if not contract.owners:
+        reasons.append("no owner: the contract's team has no member with role owner")
+    coverage, unclassified = classification_coverage(contract_raw)
+    if unclassified:
+        reasons.append(f"PII columns without classification: {', '.join(unclassified)}")
+    lineage = input_lineage(paths, inputs)
+    for name, info in lineage.items():
+        if name.startswith("gold.") and not info["certified"]:
+            reasons.append(f"input {name}@v{info['version']} is not certified")
+    lag, fresh_until = _freshness(paths, model, version, contract_raw, now, reasons)
+    return Certificate(
+        model,
+        version,
+        not reasons,
+        reasons,
+        now,
+        contract.id,
+        contract.version,
+        contract.sha256,
+        gate_passed,
+        gate,
+        lineage,
+        list(contract.owners),
+        lag,
+        fresh_until,
+        coverage,
+    )
+
+
+def _freshness(
+    paths: Paths,
+    model: str,
+    version: int,
+    contract_raw: dict[str, Any],
+    now: datetime,
+    reasons: list[str],
+) -> tuple[float | None, datetime | None]:
+    sla = latency_sla(contract_raw)
+    if sla is None:
+        return None, None
+    column, seconds = sla
+    dt = delta.table(paths.table("gold", model), version)
+    if dt is None or column not in pa.schema(dt.schema().to_arrow()).names:
+        reasons.append(f"latency SLA names column {column!r}, which gold {model} lacks")
+        return None, None
+    newest = pc.max(dt.to_pyarrow_dataset().to_table(columns=[column]).column(0)).as_py()
+    if newest is None:
+        reasons.append(f"no value in {column!r} to measure freshness")
+        return None, None
+    if not isinstance(newest, datetime):
+        newest = datetime(newest.year, newest.month, newest.day, tzinfo=UTC)
+    newest = newest if newest.tzinfo else newest.replace(tzinfo=UTC)
+    fresh_until = newest + timedelta(seconds=seconds)
+    lag = (now - newest).total_seconds()
+    if now > fresh_until:
+        reasons.append(f"stale: newest {column} is {lag:.0f}s old, the SLA allows {seconds:.0f}s")
+    return lag, fresh_until
+
+
+def record(paths: Paths, cert: Certificate) -> None:
+    delta.append(paths.certificates, pa.Table.from_pylist([cert.row()], schema=SCHEMA))
+
+
+def history(paths: Paths, model: str) -> list[dict[str, Any]]:
+    """Every certificate of ``model``, oldest first."""
+    table = delta.read(paths.certificates, filter=pc.field("model") == model)
+    rows = [] if table is None else table.to_pylist()
+    return sorted(rows, key=lambda r: r["evaluated_at"])
+
+
+def first(paths: Paths, model: str, version: int) -> dict[str, Any] | None:
+    """The publish-time certificate of ``model`` at ``version`` (it holds the gate result)."""
+    rows = [r for r in history(paths, model) if r["gold_version"] == version]
+    return rows[0] if rows else None
+
+
+def latest(paths: Paths, model: str, version: int | None = None) -> dict[str, Any] | None:
+    """The most recent certificate of ``model`` (at ``version`` if given)."""
+    rows = [r for r in history(paths, model) if version is None or r["gold_version"] == version]
+    return rows[-1] if rows else None
+
+
+def certified_version(paths: Paths, model: str, now: datetime | None = None) -> int:
+    """The newest gold version whose latest certificate is certified and still fresh."""
+    now = now or datetime.now(UTC)
+    by_version: dict[int, dict[str, Any]] = {}
+    for row in history(paths, model):
+        by_version[row["gold_version"]] = row
+    for version in sorted(by_version, reverse=True):
+        row = by_version[version]
+        if row["certified"] and (row["fresh_until"] is None or now <= row["fresh_until"]):
+            return version
+    raise NotFoundError(f"gold {model} has no certified, fresh version", model=model)
