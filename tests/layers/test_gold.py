@@ -268,3 +268,13 @@ def test_certificate_lists_inputs_down_to_source_files(tmp_path: Path) -> None:
     assert lineage["version"] == 0
     [batch] = lineage["batches"]
     assert batch["source_file"] == "data/payments.csv" and len(batch["sha256"]) == 64
+
+
+def test_status_reports_models(tmp_path: Path) -> None:
+    ws = build(tmp_path)
+    ws.run()
+    models = {m["model"]: m for m in ws.status()["models"]}
+    value = models["customer_value"]
+    assert (value["rows"], value["gold_version"], value["certified_version"]) == (3, 0, 0)
+    assert value["certified"] and not value["stale"] and value["strategic"]
+    assert value["owners"] == ["owner@example.com"]

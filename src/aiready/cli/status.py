@@ -46,4 +46,21 @@ def status(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> int:
             ", ".join(d["owners"]) or "[red]none[/]",
         )
     console.print(table)
+    if data["models"]:
+        models = Table(title="gold models")
+        for col in ("model", "rows", "version", "certified", "certified version", "lag", "why not"):
+            models.add_column(col)
+        for m in data["models"]:
+            verdict = "[green]yes[/]" if m["certified"] else "[red]no[/]"
+            lag = "" if m["freshness_lag_s"] is None else f"{m['freshness_lag_s']:.0f}s"
+            models.add_row(
+                m["model"],
+                str(m["rows"]),
+                str(m["gold_version"]),
+                verdict,
+                str(m["certified_version"]),
+                lag,
+                "; ".join(m["certificate_reasons"]),
+            )
+        console.print(models)
     return 0

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow.compute as pc
 
+from aiready.certification import certify
 from aiready.errors import AireadyError
 from aiready.layers import ledger
 from aiready.storage import delta
@@ -52,9 +54,43 @@ def dataset_status(ws: Workspace, name: str) -> dict[str, Any]:
     return entry
 
 
+def model_status(ws: Workspace, name: str) -> dict[str, Any]:
+    """The status record of one gold model (keys documented in the README)."""
+    path = ws.paths.table("gold", name)
+    version = delta.version(path)
+    cert = certify.latest(ws.paths, name, version) if version is not None else None
+    try:
+        certified_version: int | None = certify.certified_version(ws.paths, name)
+    except AireadyError:
+        certified_version = None
+    fresh_until = cert["fresh_until"] if cert else None
+    entry: dict[str, Any] = {
+        "model": name,
+        "strategic": ws.config.models[name].strategic,
+        "rows": delta.count(path),
+        "gold_version": version,
+        "certified": bool(cert and cert["certified"]),
+        "certified_version": certified_version,
+        "stale": bool(fresh_until is not None and datetime.now(UTC) > fresh_until),
+        "freshness_lag_s": cert["freshness_lag_s"] if cert else None,
+        "certificate_reasons": list(cert["reasons"]) if cert else [],
+        "last_certified_at": cert["evaluated_at"] if cert else None,
+    }
+    try:
+        contract = ws.model_contract(name)
+        entry.update(
+            contract={"id": contract.id, "version": contract.version, "sha256": contract.sha256},
+            owners=list(contract.owners),
+        )
+    except AireadyError as exc:
+        entry.update(contract=None, owners=[], contract_error=exc.message)
+    return entry
+
+
 def workspace_status(ws: Workspace) -> dict[str, Any]:
     return {
         "workspace": ws.config.name,
         "root": str(ws.root),
         "datasets": [dataset_status(ws, n) for n in ws.config.datasets],
+        "models": [model_status(ws, n) for n in ws.config.models],
     }
