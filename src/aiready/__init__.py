@@ -44,6 +44,17 @@ from aiready.workspace import DatasetConfig, ModelConfig, Workspace, WorkspaceCo
 __version__ = "0.1.0"
 
 
+def track_training(
+    target: str, datasets: list[str], workspace: str | None = None, context: str = "training"
+) -> dict[str, int]:
+    """Record on an MLflow run or registered model which certified gold versions it used.
+
+    ``target`` is a run id, ``runs:/<run_id>/…`` or ``models:/<name>/<version>`` (or ``@alias``)
+    in the workspace's MLflow store. Returns ``{model: gold version}``.
+    """
+    return Workspace.load(workspace).track_training(target, datasets, context)
+
+
 def read_certified(model: str, workspace: str | None = None) -> object:
     """The newest certified, fresh version of gold ``model`` as an Arrow table (time travel).
 
@@ -85,4 +96,5 @@ __all__ = [
     "compile_contract",
     "load_contract",
     "read_certified",
+    "track_training",
 ]

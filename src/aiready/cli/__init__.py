@@ -12,6 +12,7 @@ import typer
 
 from aiready.cli import (
     certify,
+    check_model,
     demo,
     ingest,
     init,
@@ -32,9 +33,21 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (init, ingest, refine, publish, certify, run, status, quarantine, ui, demo):
+for module in (
+    init,
+    ingest,
+    refine,
+    publish,
+    certify,
+    run,
+    status,
+    quarantine,
+    check_model,
+    ui,
+    demo,
+):
     name = module.__name__.rsplit(".", 1)[1]
-    app.command(name=name, help=module.__doc__)(getattr(module, name))
+    app.command(name=name.replace("_", "-"), help=module.__doc__)(getattr(module, name))
 
 
 def main() -> None:

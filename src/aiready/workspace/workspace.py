@@ -374,6 +374,20 @@ class Workspace:
         table: pa.Table = dt.to_pyarrow_table()
         return table
 
+    def track_training(
+        self, target: str, datasets: list[str], context: str = "training"
+    ) -> dict[str, int]:
+        """Record which certified gold versions the model at ``target`` was trained on."""
+        from aiready.tracking.models import track_training
+
+        return track_training(self, target, datasets, context)
+
+    def check_model(self, target: str) -> Any:
+        """Whether the model's gold data was certified at training time and still is."""
+        from aiready.tracking.models import check_model
+
+        return check_model(self, target)
+
     def run(self, progress: Progress | None = None) -> RunResult:
         """Ingest, refine and publish everything, under one parent MLflow run."""
         result = RunResult()
