@@ -278,3 +278,44 @@ def test_status_reports_models(tmp_path: Path) -> None:
     assert (value["rows"], value["gold_version"], value["certified_version"]) == (3, 0, 0)
     assert value["certified"] and not value["stale"] and value["strategic"]
     assert value["owners"] == ["owner@example.com"]
+
+
+def _retention(root: Path, seconds: int, pii_unclassified: bool = False) -> None:
+    path = root / "contracts/customer_value.odcs.yaml"
+    text = (
+        path.read_text() + f"slaProperties:\n  - property: retention\n    value: {seconds}\n"
+        f"    unit: s\n"
+    )
+    if pii_unclassified:
+        text = text.replace(
+            "{name: segment, logicalType: string}",
+            "{name: segment, logicalType: string, tags: [pii]}",
+        )
+    path.write_text(text)
+
+
+def _republish(ws: aiready.Workspace, root: Path, where: str) -> None:
+    (root / "models/customer_value.sql").write_text(
+        SQL["customer_value"].replace("GROUP BY", f"WHERE {where} GROUP BY")
+    )
+    ws.publish("customer_value")
+
+
+def test_vacuum_removes_old_files_but_keeps_certified_versions(tmp_path: Path) -> None:
+    uncertified = build(tmp_path / "a")
+    _retention(tmp_path / "a", 0, pii_unclassified=True)
+    uncertified.run()
+    _republish(uncertified, tmp_path / "a", "c.cid <> 'C'")
+    report = {r["table"]: r for r in uncertified.vacuum()}
+    assert report[".aiready/lake/gold/customer_value"]["files_removed"] >= 1
+    with pytest.raises(Exception):  # noqa: B017 - version 0's files are gone, as retention allows
+        DeltaTable(
+            str(uncertified.paths.table("gold", "customer_value")), version=0
+        ).to_pyarrow_table()
+    certified = build(tmp_path / "b")
+    _retention(tmp_path / "b", 0)
+    certified.run()
+    _republish(certified, tmp_path / "b", "c.cid <> 'C'")
+    report = {r["table"]: r for r in certified.vacuum()}
+    assert report[".aiready/lake/gold/customer_value"]["protected_versions"] == [0, 1]
+    assert len(gold(certified, "customer_value", version=0)) == 3  # time travel still works

@@ -22,6 +22,7 @@ from aiready.cli import (
     run,
     status,
     ui,
+    vacuum,
 )
 from aiready.cli._common import emit_json, err_console
 from aiready.errors import AireadyError
@@ -43,6 +44,7 @@ for module in (
     status,
     quarantine,
     check_model,
+    vacuum,
     ui,
     demo,
 ):

@@ -374,6 +374,16 @@ class Workspace:
         table: pa.Table = dt.to_pyarrow_table()
         return table
 
+    def load_contract_raw(self, relative: str) -> dict[str, Any]:
+        """A contract as parsed YAML (validated), for its SLA properties."""
+        return load_contract(self.root / relative).raw
+
+    def vacuum(self, dry_run: bool = False) -> list[dict[str, Any]]:
+        """Remove Delta files past each contract's retention SLA, keeping certified versions."""
+        from aiready.workspace.vacuum import vacuum
+
+        return vacuum(self, dry_run)
+
     def track_training(
         self, target: str, datasets: list[str], context: str = "training"
     ) -> dict[str, int]:
