@@ -53,6 +53,8 @@ def test_run_records_parent_and_child_runs(
     local = client.download_artifacts(refine.info.run_id, "gate_report.json", str(tmp_path))
     [report] = json.loads(Path(local).read_text())
     assert report["rows_in"] == 3 and report["contract_sha256"] == contract.sha256
+    page = Path(client.download_artifacts(refine.info.run_id, "gate_report.html", str(tmp_path)))
+    assert "amount.range" in page.read_text() and "<table>" in page.read_text()
 
 
 def test_failed_gate_marks_the_run_failed(make_workspace: WorkspaceFactory) -> None:

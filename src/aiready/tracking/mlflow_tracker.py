@@ -119,6 +119,10 @@ class Tracker:
         if run_id is not None:
             self.client.log_text(run_id, json.dumps(obj, indent=2, default=str), artifact_file)
 
+    def log_text(self, run_id: str | None, text: str, artifact_file: str) -> None:
+        if run_id is not None:
+            self.client.log_text(run_id, text, artifact_file)
+
     def log_table(
         self,
         run_id: str | None,

@@ -15,6 +15,7 @@ from aiready import _env
 from aiready.certification import certify as certs
 from aiready.contracts import CompiledContract, LoadedContract, compile_contract, load_contract
 from aiready.errors import AireadyError, NotFoundError
+from aiready.gates import html
 from aiready.layers import bronze, gold, silver
 from aiready.layers.results import IngestResult, RefineResult, RunResult
 from aiready.storage import delta
@@ -193,7 +194,9 @@ class Workspace:
                 layer,
                 [c.name for c in contract.columns],
             )
-        self.tracker.log_json(run_id, [r.asdict() for r in result.reports], "gate_report.json")
+        reports = [r.asdict() for r in result.reports]
+        self.tracker.log_json(run_id, reports, "gate_report.json")
+        self.tracker.log_text(run_id, html.render(reports, f"refine {ds.name}"), "gate_report.html")
 
     def model(self, name: str) -> ModelConfig:
         try:
@@ -313,6 +316,9 @@ class Workspace:
             [c.name for c in contract.columns],
         )
         self.tracker.log_json(run_id, result.asdict(), "gate_report.json")
+        if result.report is not None:
+            page = html.render([result.report.asdict()], f"publish {model.name}")
+            self.tracker.log_text(run_id, page, "gate_report.html")
 
     def certify(
         self, model: str | None = None, parent_run: str | None = None
