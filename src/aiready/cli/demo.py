@@ -17,6 +17,7 @@ import typer
 from aiready.cli import render
 from aiready.cli._common import JsonOpt, console, emit_json, progress
 from aiready.demo import write_workspace
+from aiready.demo.train import train_churn_model
 from aiready.workspace import Workspace
 
 
@@ -36,20 +37,33 @@ def demo(
     with progress(not as_json, "demo") as report:
         result = ws.run(report)
         replay_note = _fix_and_replay(ws)
+        trained = train_churn_model(ws) if result.passed else {"skipped": "a gate failed"}
     if as_json:
-        emit_json({**result.asdict(), "replay": replay_note, "status": ws.status()})
+        emit_json(
+            {**result.asdict(), "replay": replay_note, "model": trained, "status": ws.status()}
+        )
         return 0 if result.passed else 1
     render.ingest(result.ingests)
     render.refine(result.refines)
+    render.publish(result.publishes)
     console.print(replay_note)
+    if "skipped" in trained:
+        console.print(f"model training skipped: {trained['skipped']}")
+    else:
+        console.print(
+            f"AI use case: {trained['model_uri']} trained on certified gold "
+            f"{trained['trained_on']}; check-model ok: {trained['check_model_ok']}"
+        )
     d = directory
     console.print(
         f"\n[bold]done in {time.perf_counter() - started:.1f}s.[/] Look at it:\n"
         f"  aiready status -w {d}\n"
         f"  aiready quarantine payments -w {d} --reason out_of_range\n"
+        f"  aiready certify -w {d}            # is gold customer_value certified? why (not)?\n"
+        f"  aiready check-model models:/churn_risk/1 -w {d}\n"
         f"  aiready ui -w {d}          # MLflow: experiment 'shop', one run per step, "
         f"rule metrics, gate_report.json\n"
-        f"  tables: {d}/.aiready/lake/{{bronze,silver,quarantine}}/<dataset> (Delta)"
+        f"  tables: {d}/.aiready/lake/{{bronze,silver,quarantine,gold}}/<name> (Delta)"
     )
     return 0 if result.passed else 1
 
@@ -67,7 +81,9 @@ def _fix_and_replay(ws: Workspace) -> str:
     result = ws.refine("customers", replay_quarantine=True)[0]
     replay = result.replay
     assert replay is not None
+    [published] = ws.publish("customer_value")
     return (
         f"review loop: contract of customers now accepts segment 'unknown'; replay released "
-        f"{replay.released} of {replay.checked} quarantined rows into silver"
+        f"{replay.released} of {replay.checked} quarantined rows into silver; gold "
+        f"customer_value v{published.gold_version} (MERGE) certified: {published.certified}"
     )

@@ -134,3 +134,70 @@ schema:
       - name: vip
         logicalType: boolean
 """
+
+CUSTOMER_VALUE = """\
+apiVersion: v3.1.0
+kind: DataContract
+id: urn:aiready:{workspace}:customer_value
+name: customer_value
+version: 1.0.0
+status: active
+domain: crm
+description:
+  purpose: Decision-grade customer value, the input of the churn-risk scoring use case.
+team:
+  name: crm-data
+  members:
+    - username: crm-steward@example.com
+      role: owner
+schema:
+  - name: customer_value
+    physicalType: table
+    properties:
+      - name: customer_id
+        logicalType: string
+        primaryKey: true
+      - name: segment
+        logicalType: string
+        required: true
+      - name: email
+        logicalType: string
+        classification: confidential
+        tags: ['pii', 'pii:email']
+      - name: payments
+        logicalType: integer
+        logicalTypeOptions:
+          minimum: 0
+      - name: total_spent
+        logicalType: number
+        physicalType: DECIMAL(18,2)
+        logicalTypeOptions:
+          minimum: 0
+      - name: refunds
+        logicalType: integer
+      - name: last_paid_at
+        logicalType: timestamp
+    quality:
+      - metric: rowCount
+        mustBeGreaterThan: 0
+slaProperties:
+  - property: latency
+    value: 1
+    unit: d
+    element: customer_value.last_paid_at
+  - property: retention
+    value: 30
+    unit: d
+"""
+
+CUSTOMER_VALUE_SQL = """\
+-- Decision-grade: strategic customers, operational payments only through aggregation.
+SELECT c.customer_id, c.segment, c.email,
+       count(p.payment_id) AS payments,
+       coalesce(sum(p.amount) FILTER (WHERE p.status = 'settled'), 0) AS total_spent,
+       count(p.payment_id) FILTER (WHERE p.status = 'refunded') AS refunds,
+       max(p.paid_at) AS last_paid_at
+FROM silver.customers AS c
+LEFT JOIN silver.payments AS p ON p.customer_id = c.customer_id
+GROUP BY c.customer_id, c.segment, c.email
+"""

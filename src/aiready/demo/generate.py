@@ -7,7 +7,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from aiready.demo.contracts import CUSTOMERS, PAYMENTS
+from aiready.demo.contracts import CUSTOMER_VALUE, CUSTOMER_VALUE_SQL, CUSTOMERS, PAYMENTS
 
 CONFIG = """\
 # aiready workspace: datasets, where their raw data lands, and the contract each must meet.
@@ -21,6 +21,12 @@ datasets:
     kind: strategic              # master data: merged by primary key, owner required
     source: data/customers/*.jsonl
     contract: contracts/customers.odcs.yaml
+models:
+  customer_value:                # gold: what the churn-risk use case consumes
+    sql: models/customer_value.sql
+    contract: contracts/customer_value.odcs.yaml
+    primary_key: customer_id
+    strategic: true
 """
 _COUNTRIES = ["DE", "FR", "GB", "US", "CH", "NL", "ES", "IT"]
 _SEGMENTS = ["retail", "smb", "enterprise"]
@@ -30,11 +36,13 @@ _NAMES = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken
 def write_workspace(root: Path, name: str, payments: int, customers: int, seed: int = 7) -> None:
     """Write aiready.yaml, two contracts and two defective sources under ``root``."""
     rng = random.Random(seed)
-    for folder in ("contracts", "data/payments", "data/customers"):
+    for folder in ("contracts", "models", "data/payments", "data/customers"):
         (root / folder).mkdir(parents=True, exist_ok=True)
     (root / "aiready.yaml").write_text(CONFIG.format(workspace=name))
     (root / "contracts/payments.odcs.yaml").write_text(PAYMENTS.format(workspace=name))
     (root / "contracts/customers.odcs.yaml").write_text(CUSTOMERS.format(workspace=name))
+    (root / "contracts/customer_value.odcs.yaml").write_text(CUSTOMER_VALUE.format(workspace=name))
+    (root / "models/customer_value.sql").write_text(CUSTOMER_VALUE_SQL)
     (root / ".gitignore").write_text(".aiready/\n")
     ids = [f"C{n:06d}" for n in range(1, max(customers, 1) + 1)]
     _customers(root / "data/customers/customers_001.jsonl", ids, rng)
