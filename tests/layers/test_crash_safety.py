@@ -96,3 +96,54 @@ def test_kill_during_ingest_and_refine(make_workspace: WorkspaceFactory, tmp_pat
         assert_invariants(ws)
         finish(ws.root, "run")  # a further run changes nothing
         assert_invariants(ws)
+
+
+GOLD_CONFIG = """\
+models:
+  totals:
+    sql: models/totals.sql
+    contract: contracts/totals.odcs.yaml
+"""
+GOLD_CONTRACT = """\
+apiVersion: v3.1.0
+kind: DataContract
+id: totals
+version: 1.0.0
+status: active
+team:
+  - {username: owner@example.com, role: owner}
+schema:
+  - name: totals
+    properties:
+      - {name: id, logicalType: integer, primaryKey: true}
+      - {name: amount, logicalType: number, physicalType: 'DECIMAL(12,2)'}
+"""
+
+
+def test_kill_during_publish_keeps_the_previous_gold_version(
+    make_workspace: WorkspaceFactory, tmp_path: Path
+) -> None:
+    ws = make_workspace(files=sources(), root=tmp_path / "gold")
+    with (ws.root / "aiready.yaml").open("a") as config:
+        config.write(GOLD_CONFIG)
+    (ws.root / "models").mkdir()
+    (ws.root / "models/totals.sql").write_text("SELECT id, amount FROM silver.payments")
+    (ws.root / "contracts/totals.odcs.yaml").write_text(GOLD_CONTRACT)
+    finish(ws.root, "run")
+    gold_path = ws.paths.table("gold", "totals")
+    assert delta.version(gold_path) == 0
+    expected = delta.count(gold_path)
+    publish_s = timed(ws.root, "publish")
+    for fraction in (0.5, 0.8, 0.95):
+        before = delta.version(gold_path)
+        assert before is not None
+        kill_after(cli(ws.root, "publish"), publish_s * fraction)
+        after = delta.version(gold_path)
+        assert after in (before, before + 1)  # one atomic commit, or none
+        assert delta.count(gold_path) == expected  # the current version is whole
+        ws_now = Workspace.load(ws.root)
+        assert ws_now.read_certified("totals").num_rows == expected
+    finish(ws.root, "certify")  # a version committed just before a kill gets its certificate
+    assert Workspace.load(ws.root).status()["models"][0]["certified"]
+    finish(ws.root, "publish")
+    assert delta.count(gold_path) == expected

@@ -328,14 +328,13 @@ class Workspace:
         out = []
         for name in names:
             version = delta.version(self.paths.table("gold", name))
-            first = certs.first(self.paths, name, version) if version is not None else None
-            if version is None or first is None:
+            if version is None:
                 raise NotFoundError(
                     f"gold {name} has no published version: run `aiready publish {name}`",
                     model=name,
                 )
+            gate, inputs = self._published_evidence(name, version)
             loaded, contract = self._model_contract(name)
-            inputs = {k: int(v["version"]) for k, v in json.loads(first["inputs"]).items()}
             with self._run("certify", name, "gold", parent_run) as run_id:
                 cert = certs.evaluate(
                     self.paths,
@@ -343,7 +342,7 @@ class Workspace:
                     version,
                     contract,
                     loaded.raw,
-                    json.loads(first["gate"]),
+                    gate,
                     inputs,
                 )
                 certs.record(self.paths, cert)
@@ -351,6 +350,22 @@ class Workspace:
                 self.tracker.finish(run_id, ok=cert.certified)
             out.append(cert)
         return out
+
+    def _published_evidence(self, name: str, version: int) -> tuple[dict[str, Any], dict[str, int]]:
+        """Gate result and input versions of a gold version: from its publish-time certificate,
+        or (after a crash between commit and certificate) from the gold commit's own metadata."""
+        first = certs.first(self.paths, name, version)
+        if first is not None:
+            inputs = {k: int(v["version"]) for k, v in json.loads(first["inputs"]).items()}
+            return json.loads(first["gate"]), inputs
+        for entry in delta.history(self.paths.table("gold", name)):
+            if entry.get("version") == version and "aiready.inputs" in entry:
+                # a gold commit only happens after its gate passed
+                gate = {"passed": True, "contract_sha256": entry.get("aiready.contract_sha256")}
+                return gate, {k: int(v) for k, v in json.loads(entry["aiready.inputs"]).items()}
+        raise NotFoundError(
+            f"gold {name} v{version} was not written by aiready publish", model=name
+        )
 
     def _log_certificate(self, run_id: str | None, cert: certs.Certificate) -> None:
         metrics = {
