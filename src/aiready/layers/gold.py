@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import sqlglot
 from sqlglot import exp
@@ -194,13 +195,14 @@ def _register(con: duckdb.DuckDBPyConnection, paths: Paths, layer: str, name: st
 
 
 def _with_lineage(table: pa.Table, publish_id: str, source: str) -> pa.Table:
-    """Give model output the provenance columns the gate expects of a batch."""
+    """Give model output the provenance columns the gate expects of a batch (vectorised)."""
     n = table.num_rows
+    now = pa.scalar(datetime.now(UTC), pa.timestamp("us", tz="UTC"))
     extra = {
-        "_batch_id": pa.array([publish_id] * n, pa.string()),
-        "_source_file": pa.array([source] * n, pa.string()),
-        "_source_row": pa.array(range(1, n + 1), pa.int64()),
-        "_ingested_at": pa.array([datetime.now(UTC)] * n, pa.timestamp("us", tz="UTC")),
+        "_batch_id": pa.repeat(pa.scalar(publish_id, pa.string()), n),
+        "_source_file": pa.repeat(pa.scalar(source, pa.string()), n),
+        "_source_row": pa.array(np.arange(1, n + 1, dtype=np.int64)),
+        "_ingested_at": pa.repeat(now, n),
         "_record_hash": pa.nulls(n, pa.string()),
         "_malformed": pa.nulls(n, pa.string()),
         "_raw": pa.nulls(n, pa.string()),
