@@ -78,3 +78,10 @@ def test_failed_gate_marks_the_run_failed(make_workspace: WorkspaceFactory) -> N
     assert run.info.status == "FAILED"
     assert run.data.tags["aiready.result"] == "failed"
     assert run.data.metrics["batches_failed"] == 1
+
+
+def test_status_shows_last_run_and_result(make_workspace: WorkspaceFactory) -> None:
+    ws = make_workspace(files={"data/a.csv": "id,amount,currency\n1,5,EUR\n"})
+    ws.run()
+    [entry] = ws.status()["datasets"]
+    assert entry["last_run"]["step"] == "refine" and entry["last_run"]["result"] == "passed"

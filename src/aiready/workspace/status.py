@@ -87,10 +87,41 @@ def model_status(ws: Workspace, name: str) -> dict[str, Any]:
     return entry
 
 
+def last_runs(ws: Workspace) -> dict[str, dict[str, Any]]:
+    """The newest MLflow run per dataset/model: {run_id, step, result, at} (one search)."""
+    if not ws.paths.mlflow_db.is_file():
+        return {}
+    client = ws.tracker.client
+    experiment = client.get_experiment_by_name(ws.config.name)
+    if experiment is None:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    runs = client.search_runs(
+        [experiment.experiment_id], order_by=["attributes.start_time DESC"], max_results=500
+    )
+    for run in runs:
+        name = run.data.tags.get("aiready.dataset")
+        if name and name not in out:
+            out[name] = {
+                "run_id": run.info.run_id,
+                "step": run.data.tags.get("aiready.step"),
+                "result": run.data.tags.get("aiready.result", run.info.status.lower()),
+                "at": datetime.fromtimestamp(run.info.start_time / 1000, UTC),
+            }
+    return out
+
+
 def workspace_status(ws: Workspace) -> dict[str, Any]:
+    runs = last_runs(ws)
+    datasets = [dataset_status(ws, n) for n in ws.config.datasets]
+    models = [model_status(ws, n) for n in ws.config.models]
+    for entry in datasets:
+        entry["last_run"] = runs.get(entry["dataset"])
+    for entry in models:
+        entry["last_run"] = runs.get(entry["model"])
     return {
         "workspace": ws.config.name,
         "root": str(ws.root),
-        "datasets": [dataset_status(ws, n) for n in ws.config.datasets],
-        "models": [model_status(ws, n) for n in ws.config.models],
+        "datasets": datasets,
+        "models": models,
     }
