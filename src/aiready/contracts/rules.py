@@ -35,7 +35,6 @@ TypeFamily = Literal[
     "string", "integer", "decimal", "float", "boolean", "date", "timestamp", "json"
 ]
 ACTIONS: tuple[Action, ...] = ("warn", "drop", "quarantine", "fail")
-SEVERITY: dict[Action, int] = {"warn": 0, "drop": 1, "quarantine": 2, "fail": 3}
 DATASET_KINDS = frozenset({"row_count", "sql_dataset"})
 _OPERATORS = (
     "mustBe",
@@ -157,7 +156,7 @@ def compile_contract(loaded: LoadedContract, dataset: str) -> CompiledContract:
                 ctx.rule_id("+".join(primary_key) + ".primary_key"),
                 "unique",
                 ReasonCode.DUPLICATE_KEY,
-                _prop_action(obj_props(obj, primary_key[0])),
+                _prop_action(_property(obj, primary_key[0])),
                 primary_key,
                 description=f"primary key ({', '.join(primary_key)}) is unique",
             )
@@ -177,7 +176,7 @@ def compile_contract(loaded: LoadedContract, dataset: str) -> CompiledContract:
     )
 
 
-def obj_props(obj: dict[str, Any], name: str) -> dict[str, Any]:
+def _property(obj: dict[str, Any], name: str) -> dict[str, Any]:
     return next(p for p in obj.get("properties") or [] if p.get("name") == name)
 
 
