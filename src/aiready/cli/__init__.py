@@ -11,11 +11,13 @@ import click
 import typer
 
 from aiready.cli import (
+    audit,
     certify,
     check_model,
     demo,
     ingest,
     init,
+    policy,
     publish,
     quarantine,
     refine,
@@ -50,6 +52,10 @@ for module in (
 ):
     name = module.__name__.rsplit(".", 1)[1]
     app.command(name=name.replace("_", "-"), help=module.__doc__)(getattr(module, name))
+
+
+app.add_typer(policy.app, name="policy")
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

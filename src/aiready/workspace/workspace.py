@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from aiready.errors import AireadyError, NotFoundError
 from aiready.gates import html
 from aiready.layers import bronze, gold, silver
 from aiready.layers.results import IngestResult, RefineResult, RunResult
+from aiready.policy import Decision, PolicyEngine, audit
 from aiready.storage import delta
 from aiready.tracking import Tracker
 from aiready.workspace.config import DatasetConfig, ModelConfig, WorkspaceConfig, load_config
@@ -404,6 +406,25 @@ class Workspace:
         from aiready.workspace.vacuum import vacuum
 
         return vacuum(self, dry_run)
+
+    @cached_property
+    def policy(self) -> PolicyEngine:
+        """The Cedar engine over this workspace's policies and entities (parsed once)."""
+        return PolicyEngine(self)
+
+    @property
+    def audit_path(self) -> Path:
+        return self.paths.lake / "_audit"
+
+    def authorize(self, principal: str, action: str, resource: str, purpose: str) -> Decision:
+        """Decide one request and append it to the audit log (allow and deny alike)."""
+        decision = self.policy.decide(principal, action, resource, purpose)
+        audit.append(self.audit_path, self.paths.locks, [decision])
+        return decision
+
+    def verify_audit(self) -> int:
+        """Check the audit hash chain; returns the record count or raises AuditTampered."""
+        return audit.verify(self.audit_path)
 
     def track_training(
         self, target: str, datasets: list[str], context: str = "training"
