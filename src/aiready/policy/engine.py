@@ -101,10 +101,10 @@ class PolicyEngine:
         text, self.ids = load_policies(ws.root)
         self.policies = cedarpy.PolicySet.from_str(text) if text else None
         principals, self.kinds = load_principals(ws.root)
-        self.entities = cedarpy.Entities.from_json_str(
-            json.dumps(principals + resource_entities(ws))
-        )
-        self.resources = {e["uid"]["id"] for e in resource_entities(ws)}
+        self.principal_list = principals
+        self.resource_list = resource_entities(ws)
+        self.entities = cedarpy.Entities.from_json_str(json.dumps(principals + self.resource_list))
+        self.resources = {e["uid"]["id"] for e in self.resource_list}
 
     def principal_uid(self, principal: str) -> str:
         kind = self.kinds.get(principal)

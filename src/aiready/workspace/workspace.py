@@ -422,6 +422,17 @@ class Workspace:
         audit.append(self.audit_path, self.paths.locks, [decision])
         return decision
 
+    def policy_resources(self) -> list[dict[str, Any]]:
+        """Cedar Dataset and Column entities of this workspace (cached with the engine)."""
+        resources: list[dict[str, Any]] = self.policy.resource_list
+        return resources
+
+    def query(self, sql: str, principal: str, purpose: str, limit: int | None = None) -> Any:
+        """Run SQL under policy: authorised per table and column, filtered and masked, audited."""
+        from aiready.policy.query import governed_query
+
+        return governed_query(self, sql, principal, purpose, limit)
+
     def verify_audit(self) -> int:
         """Check the audit hash chain; returns the record count or raises AuditTampered."""
         return audit.verify(self.audit_path)
