@@ -12,8 +12,10 @@ import typer
 
 from aiready.cli import (
     audit,
+    catalog,
     certify,
     check_model,
+    context,
     demo,
     ingest,
     init,
@@ -48,6 +50,7 @@ for module in (
     quarantine,
     check_model,
     query,
+    context,
     vacuum,
     ui,
     demo,
@@ -58,6 +61,7 @@ for module in (
 
 app.add_typer(policy.app, name="policy")
 app.add_typer(audit.app, name="audit")
+app.add_typer(catalog.app, name="catalog")
 
 
 def main() -> None:

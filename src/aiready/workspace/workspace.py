@@ -433,6 +433,17 @@ class Workspace:
 
         return governed_query(self, sql, principal, purpose, limit)
 
+    def status_of_model(self, name: str) -> dict[str, Any]:
+        from aiready.workspace.status import model_status
+
+        return model_status(self, self.model(name).name)
+
+    def context(self, name: str, principal: str, purpose: str) -> dict[str, Any]:
+        """The AI-readable description of ``name`` as ``principal`` may see it for ``purpose``."""
+        from aiready.catalog import context
+
+        return context(self, name, principal, purpose)
+
     def verify_audit(self) -> int:
         """Check the audit hash chain; returns the record count or raises AuditTampered."""
         return audit.verify(self.audit_path)
