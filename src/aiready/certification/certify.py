@@ -172,6 +172,11 @@ def evaluate(
     for name, info in lineage.items():
         if name.startswith("gold.") and not info["certified"]:
             reasons.append(f"input {name}@v{info['version']} is not certified")
+    for finding in _unclassified_pii(paths, model, version, contract_raw):
+        reasons.append(
+            f"column {finding.column} holds PII ({finding.kind}, "
+            f"{finding.share:.0%} of sampled values) but is not classified"
+        )
     lag, fresh_until = _freshness(paths, model, version, contract_raw, now, reasons)
     return Certificate(
         model,
@@ -190,6 +195,19 @@ def evaluate(
         fresh_until,
         coverage,
     )
+
+
+def _unclassified_pii(
+    paths: Paths, model: str, version: int, contract_raw: dict[str, Any]
+) -> list[Any]:
+    """PII the scanner finds in a sample of this gold version that the contract does not declare."""
+    from aiready.catalog.pii import SAMPLE, scan_table
+
+    dt = delta.table(paths.table("gold", model), version)
+    if dt is None:
+        return []
+    sample = dt.to_pyarrow_dataset().head(SAMPLE)
+    return [f for f in scan_table(model, sample, contract_raw) if not f.classified]
 
 
 def _freshness(

@@ -444,6 +444,22 @@ class Workspace:
 
         return context(self, name, principal, purpose)
 
+    def scan_pii(self, name: str | None = None) -> list[Any]:
+        """PII findings in silver datasets and current gold versions (samples)."""
+        from aiready.catalog.pii import SAMPLE, scan_table
+
+        names = [name] if name else [*self.config.datasets, *self.config.models]
+        findings = []
+        for n in names:
+            layer = "silver" if n in self.config.datasets else "gold"
+            contract = (
+                self.config.datasets[n].contract if layer == "silver" else self.model(n).contract
+            )
+            ds = delta.dataset(self.paths.table(layer, n))  # type: ignore[arg-type]
+            if ds is not None:
+                findings += scan_table(n, ds.head(SAMPLE), self.load_contract_raw(contract))
+        return findings
+
     def verify_audit(self) -> int:
         """Check the audit hash chain; returns the record count or raises AuditTampered."""
         return audit.verify(self.audit_path)
