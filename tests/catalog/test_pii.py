@@ -1,4 +1,4 @@
-"""The PII scanner validates checksums and numbering plans; unclassified PII blocks certification."""
+"""The PII scanner validates checksums and numbering plans; unclassified PII blocks certifying."""
 
 from __future__ import annotations
 
@@ -55,9 +55,10 @@ def test_unclassified_pii_in_gold_blocks_certification(tmp_path: Path) -> None:
         tmp_path,
         sql={
             "customer_value": (
-                "SELECT c.cid AS customer_id, c.cid || '@example.com' AS segment, count(p.id) AS payments,"
-                " coalesce(sum(p.amount), 0) AS total FROM silver.customers AS c LEFT JOIN "
-                "silver.payments AS p ON p.cid = c.cid GROUP BY c.cid"
+                "SELECT c.cid AS customer_id, c.cid || '@example.com' AS segment, "
+                "count(p.id) AS payments, coalesce(sum(p.amount), 0) AS total "
+                "FROM silver.customers AS c LEFT JOIN silver.payments AS p ON p.cid = c.cid "
+                "GROUP BY c.cid"
             )
         },
     )
