@@ -5,6 +5,9 @@ Exit codes: 0 ok, 1 a quality gate failed, 2 usage/config/contract/source error,
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import sys
 
 import click
@@ -97,7 +100,21 @@ def main() -> None:
             raise
         _report({"error": type(exc).__name__, "message": str(exc), "internal": True})
         code = 3
-    sys.exit(code if isinstance(code, int) else 0)
+    _exit(code if isinstance(code, int) else 0)
+
+
+def _exit(code: int) -> None:
+    """Flush and leave without interpreter teardown.
+
+    Native thread pools (pyarrow/DuckDB under deltalake and MLflow) can abort the process while
+    Python finalises ("terminate called without an active exception"), turning a finished command
+    into exit -6. Every write is committed by now, so skip the teardown and keep the real code.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to flush
+            stream.flush()
+    os._exit(code)
 
 
 def _report(attrs: dict[str, object]) -> None:
