@@ -179,7 +179,7 @@ def governed_query(
         for (_, name), cols in used.items()
         for col in sorted(cols)
     ]
-    audit.append(ws.paths.lake / "_audit", ws.paths.locks, decisions)
+    audit.append(ws.audit_path, ws.paths.locks, decisions)
     denied = [d for d in decisions if not d.allowed]
     if denied:
         first = denied[0]
@@ -221,19 +221,20 @@ def _run(
     )
     con = connect()
     result = QueryResult(pa.table({}), decisions)
+    extra: list[Decision] = []  # the `read` decisions behind masks and filters, audited too
     for (layer, name), (files, _) in sources.items():
         cols = sorted(used.get((layer, name), set()))
         projections = []
         for col in cols:
             expr = ident(col)
             mask = _mask_for(ws, access, name, col)
-            if mask and not engine.decide(principal, "read", f"{name}.{col}", purpose).allowed:
+            if mask and not _read(engine, principal, f"{name}.{col}", purpose, extra).allowed:
                 expr = _mask(expr, mask)
                 result.masked[f"{name}.{col}"] = mask
             projections.append(f"{expr} AS {ident(col)}")
         where = "TRUE"
         row_filter = (access.get("row_filters") or {}).get(name)
-        if row_filter and not engine.decide(principal, "read", name, purpose).allowed:
+        if row_filter and not _read(engine, principal, name, purpose, extra).allowed:
             where = _bind_principal(str(row_filter), attrs)
             result.filtered[name] = where
         listed = ", ".join(lit(f) for f in files)
@@ -243,11 +244,21 @@ def _run(
             f"CREATE VIEW {layer}.{ident(name)} AS SELECT {body} FROM "
             f"read_parquet([{listed}], union_by_name = true) WHERE {where}"
         )
+    audit.append(ws.audit_path, ws.paths.locks, extra)
+    result.decisions = decisions + extra
     query = tree.sql("duckdb")
     if limit is not None:
         query = f"SELECT * FROM ({query}) LIMIT {int(limit)}"
     result.table = con.sql(query).to_arrow_table()
     return result
+
+
+def _read(
+    engine: Any, principal: str, resource: str, purpose: str, decisions: list[Decision]
+) -> Decision:
+    decision: Decision = engine.decide(principal, "read", resource, purpose)
+    decisions.append(decision)
+    return decision
 
 
 def _mask_for(ws: Workspace, access: dict[str, Any], dataset: str, column: str) -> str | None:
