@@ -97,14 +97,40 @@ class PolicyEngine:
     """Decides requests against the workspace's policies and entities."""
 
     def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
-        text, self.ids = load_policies(ws.root)
+        text, ids = load_policies(ws.root)
+        principals, kinds = load_principals(ws.root)
+        self._setup(text, ids, principals, kinds, resource_entities(ws))
+
+    @classmethod
+    def from_parts(
+        cls,
+        text: str,
+        ids: list[str],
+        principals: list[dict[str, Any]],
+        kinds: dict[str, str],
+        resources: list[dict[str, Any]],
+    ) -> PolicyEngine:
+        """An engine over given policies and entities (benchmarks, other entity stores)."""
+        engine = cls.__new__(cls)
+        engine._setup(text, ids, principals, kinds, resources)
+        return engine
+
+    def _setup(
+        self,
+        text: str,
+        ids: list[str],
+        principals: list[dict[str, Any]],
+        kinds: dict[str, str],
+        resources: list[dict[str, Any]],
+    ) -> None:
+        """Parse the policy set and the entities once; every decision reuses them."""
+        self.ids = ids
         self.policies = cedarpy.PolicySet.from_str(text) if text else None
-        principals, self.kinds = load_principals(ws.root)
+        self.kinds = kinds
         self.principal_list = principals
-        self.resource_list = resource_entities(ws)
-        self.entities = cedarpy.Entities.from_json_str(json.dumps(principals + self.resource_list))
-        self.resources = {e["uid"]["id"] for e in self.resource_list}
+        self.resource_list = resources
+        self.entities = cedarpy.Entities.from_json_str(json.dumps(principals + resources))
+        self.resources = {e["uid"]["id"] for e in resources}
 
     def principal_uid(self, principal: str) -> str:
         kind = self.kinds.get(principal)
