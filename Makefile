@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
 	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/python benchmarks/gates.py
 	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/python benchmarks/publish.py
+	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/python benchmarks/policy.py
 
 clean:
 	rm -rf $(VENV) aiready-demo .pytest_cache .mypy_cache .ruff_cache
