@@ -127,21 +127,28 @@ def _retry(what: str, path: Path, op: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def append(path: Path, data: Data, metadata: Mapping[str, str] | None = None) -> int:
-    """Append ``data`` (new columns merge into the schema); returns the new version."""
+def _write(
+    what: str,
+    path: Path,
+    data: Data,
+    metadata: Mapping[str, str] | None,
+    options: Callable[[], dict[str, Any]],
+) -> int:
+    """One retried ``write_deltalake`` commit; ``options`` is re-evaluated on every attempt."""
     path.mkdir(parents=True, exist_ok=True)
 
     def op() -> int:
-        write_deltalake(
-            str(path),
-            _fresh(data),
-            mode="append",
-            schema_mode="merge",
-            commit_properties=_props(metadata),
-        )
+        write_deltalake(str(path), _fresh(data), commit_properties=_props(metadata), **options())
         return DeltaTable(str(path)).version()
 
-    return _retry("append", path, op)
+    return _retry(what, path, op)
+
+
+def append(path: Path, data: Data, metadata: Mapping[str, str] | None = None) -> int:
+    """Append ``data`` (new columns merge into the schema); returns the new version."""
+    return _write(
+        "append", path, data, metadata, lambda: {"mode": "append", "schema_mode": "merge"}
+    )
 
 
 def replace_where(
@@ -150,44 +157,22 @@ def replace_where(
     """Atomically replace the rows matching ``predicate`` with ``data`` (one commit).
 
     This is what makes a re-run of a crashed step idempotent: it overwrites its own earlier,
-    uncommitted-to-the-ledger output instead of adding to it.
+    uncommitted-to-the-ledger output instead of adding to it. The first write creates the table.
     """
-    path.mkdir(parents=True, exist_ok=True)
 
-    def op() -> int:
+    def options() -> dict[str, Any]:
         if not exists(path):
-            write_deltalake(
-                str(path), _fresh(data), mode="append", commit_properties=_props(metadata)
-            )
-        else:
-            write_deltalake(
-                str(path),
-                _fresh(data),
-                mode="overwrite",
-                predicate=predicate,
-                schema_mode="merge",
-                commit_properties=_props(metadata),
-            )
-        return DeltaTable(str(path)).version()
+            return {"mode": "append"}
+        return {"mode": "overwrite", "predicate": predicate, "schema_mode": "merge"}
 
-    return _retry("replace", path, op)
+    return _write("replace", path, data, metadata, options)
 
 
 def overwrite(path: Path, data: Data, metadata: Mapping[str, str] | None = None) -> int:
     """Replace the whole table with ``data`` in one commit (earlier versions stay readable)."""
-    path.mkdir(parents=True, exist_ok=True)
-
-    def op() -> int:
-        write_deltalake(
-            str(path),
-            _fresh(data),
-            mode="overwrite",
-            schema_mode="overwrite",
-            commit_properties=_props(metadata),
-        )
-        return DeltaTable(str(path)).version()
-
-    return _retry("overwrite", path, op)
+    return _write(
+        "overwrite", path, data, metadata, lambda: {"mode": "overwrite", "schema_mode": "overwrite"}
+    )
 
 
 def merge_by_key(
