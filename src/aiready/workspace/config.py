@@ -62,6 +62,19 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class LineageConfig:
+    """Where OpenLineage events go (``lineage:`` in aiready.yaml)."""
+
+    transport: Literal["file", "http", "none"] = "file"
+    """file: ``.aiready/lineage/`` (read by ``aiready lineage``); http: also POST them."""
+    url: str | None = None
+    """Base URL of an OpenLineage HTTP endpoint (e.g. Marquez), for transport http."""
+    endpoint: str = "api/v1/lineage"
+    api_key_env: str | None = None
+    """Name of the environment variable holding the API key (the key itself never goes in YAML)."""
+
+
+@dataclass(frozen=True)
 class WorkspaceConfig:
     """The whole ``aiready.yaml``."""
 
@@ -73,6 +86,8 @@ class WorkspaceConfig:
     """Declared datasets, in file order."""
     models: dict[str, ModelConfig] = field(default_factory=dict)
     """Declared gold models, in file order."""
+    lineage: LineageConfig = field(default_factory=LineageConfig)
+    """Where lineage events are sent."""
 
 
 def load_config(root: Path) -> WorkspaceConfig:
@@ -106,7 +121,41 @@ def load_config(root: Path) -> WorkspaceConfig:
             file=str(path),
             key="models",
         )
-    return WorkspaceConfig(name=name, root=root.resolve(), datasets=datasets, models=models)
+    lineage = _lineage(path, raw.get("lineage"))
+    return WorkspaceConfig(
+        name=name, root=root.resolve(), datasets=datasets, models=models, lineage=lineage
+    )
+
+
+def _lineage(path: Path, raw: Any) -> LineageConfig:
+    if raw is None:
+        return LineageConfig()
+    if not isinstance(raw, dict):
+        raise ConfigError("`lineage` must be a mapping", file=str(path), key="lineage")
+    unknown = set(raw) - {"transport", "url", "endpoint", "api_key_env"}
+    if unknown:
+        raise ConfigError(f"unknown keys {sorted(unknown)}", file=str(path), key="lineage")
+    transport = raw.get("transport", "file")
+    if transport not in ("file", "http", "none"):
+        raise ConfigError(
+            "transport is file, http or none", file=str(path), key="lineage.transport"
+        )
+    url = raw.get("url")
+    if transport == "http" and not (
+        isinstance(url, str) and url.startswith(("http://", "https://"))
+    ):
+        raise ConfigError(
+            "transport http needs `url: http(s)://…`", file=str(path), key="lineage.url"
+        )
+    for key in ("endpoint", "api_key_env"):
+        if key in raw and not isinstance(raw[key], str):
+            raise ConfigError(f"{key} must be a string", file=str(path), key=f"lineage.{key}")
+    return LineageConfig(
+        transport=cast(Literal["file", "http", "none"], transport),
+        url=url,
+        endpoint=str(raw.get("endpoint", "api/v1/lineage")),
+        api_key_env=raw.get("api_key_env"),
+    )
 
 
 def _model(path: Path, name: str, raw: Any) -> ModelConfig:

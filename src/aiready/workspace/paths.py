@@ -43,6 +43,11 @@ class Paths:
         return self.lake / "_certificates"
 
     @property
+    def lineage(self) -> Path:
+        """OpenLineage event files, one per event."""
+        return self.state / "lineage"
+
+    @property
     def locks(self) -> Path:
         return self.state / "locks"
 

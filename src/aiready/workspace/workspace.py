@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from aiready.errors import AireadyError, NotFoundError
 from aiready.gates import html
 from aiready.layers import bronze, gold, silver
 from aiready.layers.results import IngestResult, RefineResult, RunResult
+from aiready.lineage import steps as lineage_steps
+from aiready.lineage.events import DatasetRef, LineageEmitter
+from aiready.lineage.graph import LineageGraph, load_runs
 from aiready.policy import Decision, PolicyEngine, audit
 from aiready.storage import delta
 from aiready.tracking import Tracker
@@ -26,6 +30,16 @@ from aiready.workspace.config import DatasetConfig, ModelConfig, WorkspaceConfig
 from aiready.workspace.paths import Paths
 
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One running step: its MLflow run and its OpenLineage run."""
+
+    step: str
+    target: str
+    run_id: str | None
+    lineage_id: str
 
 
 class Workspace:
@@ -62,16 +76,43 @@ class Workspace:
         return compile_contract(load_contract(self.root / ds.contract), ds.name)
 
     # -- steps -----------------------------------------------------------------------------------
+    @cached_property
+    def lineage(self) -> LineageEmitter:
+        return LineageEmitter(self.config.name, self.paths.lineage, self.config.lineage)
+
     @contextmanager
     def _run(
         self, step: str, dataset: str | None, layer: str | None, parent: str | None
-    ) -> Iterator[str | None]:
+    ) -> Iterator[_Step]:
         run_id = self.tracker.start(step, dataset, layer, parent)
+        target = dataset or "workspace"
+        current = _Step(step, target, run_id, self.lineage.start(step, target, run_id))
         try:
-            yield run_id
-        except BaseException:
+            yield current
+        except BaseException as exc:
             self.tracker.finish(run_id, ok=False)
+            self._lineage(current, False, error=str(exc) or type(exc).__name__)
             raise
+
+    def _lineage(
+        self,
+        step: _Step,
+        ok: bool,
+        io: tuple[list[DatasetRef], list[DatasetRef]] = ([], []),
+        sql: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        self.lineage.finish(
+            step.lineage_id,
+            step.step,
+            step.target,
+            step.run_id,
+            ok=ok,
+            inputs=io[0],
+            outputs=io[1],
+            sql=sql,
+            error=error,
+        )
 
     def ingest(
         self,
@@ -82,11 +123,14 @@ class Workspace:
         """Ingest new source files of one or all datasets into bronze."""
         results = []
         for ds in self._selected(dataset):
-            with self._run("ingest", ds.name, "bronze", parent_run) as run_id:
+            with self._run("ingest", ds.name, "bronze", parent_run) as step:
                 result = bronze.ingest(self.paths, ds, progress)
-                result.run_id = run_id
+                result.run_id = run_id = step.run_id
                 self._log_ingest(run_id, ds, result)
                 self.tracker.finish(run_id, ok=not result.errors)
+                io = lineage_steps.ingest(self.paths, self.root, result)
+                errors = "; ".join(e["message"] for e in result.errors) or None
+                self._lineage(step, not result.errors, io, error=errors)
             results.append(result)
         return results
 
@@ -131,10 +175,13 @@ class Workspace:
         results = []
         for ds in self._selected(dataset):
             contract = self.contract(ds.name)
-            with self._run("refine", ds.name, "silver", parent_run) as run_id:
+            with self._run("refine", ds.name, "silver", parent_run) as step:
+                run_id = step.run_id
                 bronze_version = delta.version(self.paths.table("bronze", ds.name))
                 result = silver.refine(self.paths, ds, contract, progress)
+                replay_from = None
                 if replay_quarantine:
+                    replay_from = delta.version(self.paths.table("quarantine", ds.name))
                     replay, replay_refine = silver.replay_quarantine(self.paths, ds, contract)
                     result.replay = replay
                     result.reports.extend(replay_refine.reports)
@@ -145,6 +192,11 @@ class Workspace:
                 result.run_id = run_id
                 self._log_refine(run_id, ds, contract, bronze_version, result)
                 self.tracker.finish(run_id, ok=result.passed)
+                io = lineage_steps.refine(contract, bronze_version, replay_from, result)
+                failed = [
+                    f"batch {r.batch_id}: gate failed" for r in result.reports if not r.passed
+                ]
+                self._lineage(step, result.passed, io, error="; ".join(failed) or None)
             results.append(result)
         return results
 
@@ -236,7 +288,8 @@ class Workspace:
             sql = gold.read_sql(self.root, cfg)
             if progress:
                 progress(name)
-            with self._run("publish", name, "gold", parent_run) as run_id:
+            with self._run("publish", name, "gold", parent_run) as step:
+                run_id = step.run_id
                 result = gold.publish(self.paths, self.config, cfg, contract, sql)
                 result.run_id = run_id
                 if result.published and result.gold_version is not None:
@@ -261,6 +314,11 @@ class Workspace:
                     self._log_certificate(run_id, cert)
                 self._log_publish(run_id, cfg, contract, result)
                 self.tracker.finish(run_id, ok=result.published)
+                io = lineage_steps.publish(
+                    self.paths, name, sql, contract, result.inputs, result.gold_version, result.rows
+                )
+                error = "; ".join(result.reasons) or None
+                self._lineage(step, result.published, io, sql=sql, error=error)
             results.append(result)
         return results
 
@@ -337,7 +395,8 @@ class Workspace:
                 )
             gate, inputs = self._published_evidence(name, version)
             loaded, contract = self._model_contract(name)
-            with self._run("certify", name, "gold", parent_run) as run_id:
+            with self._run("certify", name, "gold", parent_run) as step:
+                run_id = step.run_id
                 cert = certs.evaluate(
                     self.paths,
                     name,
@@ -350,6 +409,8 @@ class Workspace:
                 certs.record(self.paths, cert)
                 self._log_certificate(run_id, cert)
                 self.tracker.finish(run_id, ok=cert.certified)
+                gold_ref = DatasetRef(name=f"gold.{name}", version=version)
+                self._lineage(step, True, ([gold_ref], []))
             out.append(cert)
         return out
 
@@ -386,6 +447,43 @@ class Workspace:
             },
         )
         self.tracker.log_json(run_id, cert.asdict(), "certificate.json")
+
+    def lineage_of(
+        self,
+        name: str,
+        version: int | None = None,
+        column: str | None = None,
+        downstream: bool = False,
+    ) -> dict[str, Any]:
+        """Walk the lineage events from a dataset, model, ``layer.name`` or source file.
+
+        Upstream (default) goes down to source files and bronze batches; downstream up to gold.
+        """
+        target, is_file = self._lineage_target(name)
+        graph = LineageGraph(load_runs(self.paths.lineage))
+        if downstream or is_file:
+            return graph.downstream(target, None if is_file else version, column)
+        if version is not None and not any(
+            o.name == target and o.number == version for r in graph.runs for o in r.outputs
+        ):
+            raise NotFoundError(f"no lineage recorded for {target} version {version}", table=target)
+        return graph.upstream(target, version, column)
+
+    def _lineage_target(self, name: str) -> tuple[str, bool]:
+        layer, _, rest = name.partition(".")
+        if rest and layer in ("bronze", "silver", "quarantine", "gold"):
+            return name, False
+        if name in self.config.models:
+            return f"gold.{name}", False
+        if name in self.config.datasets:
+            return f"silver.{name}", False
+        path = (self.root / name).resolve()
+        if path.is_file():
+            return str(path), True
+        raise NotFoundError(
+            f"{name!r} is no dataset, model, layer.table or source file of this workspace",
+            dataset=name,
+        )
 
     def read_certified(self, model: str) -> pa.Table:
         """The newest certified, fresh gold version of ``model`` (Delta time travel)."""
