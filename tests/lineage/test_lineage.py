@@ -147,7 +147,8 @@ def test_failed_gate_is_a_fail_event_with_the_reason(tmp_path: Path) -> None:
     ws = build(
         tmp_path,
         sql={
-            "customer_value": "SELECT cid AS customer_id, segment, 1 AS payments, -1 AS total FROM silver.customers\n"
+            "customer_value": "SELECT cid AS customer_id, segment, 1 AS payments, "
+            "-1 AS total FROM silver.customers\n"
         },
     )
     ws.ingest()
