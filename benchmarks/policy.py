@@ -4,9 +4,10 @@
     python benchmarks/policy.py --rows 1000000
 
 1. Decisions/s and p50/p99 latency of ``PolicyEngine.decide`` with 1,000 policies and 10,000
-   entities (2,000 principals, 100 groups, 1,000 datasets, 6,900 columns), parsed once.
-   Baseline in the same run: the same request through ``cedarpy.is_authorized`` re-parsing the
-   policy text each time (what a naive integration does).
+   entities (2,000 principals, 100 groups, 1,000 datasets, 6,900 columns), parsed once; a first
+   pass (each policy slice parsed on first use) and a steady-state pass of new requests.
+   Baselines in the same run: the same requests against the whole parsed policy set (no slicing),
+   and through ``cedarpy.is_authorized`` re-parsing the policy text each time.
 2. A governed query (authorisation per table and column, audit append, masked and filtered
    views) against the same SQL run directly on the snapshot's Parquet files with DuckDB.
 """
@@ -95,20 +96,27 @@ def bench_decisions(n: int = 20_000) -> dict[str, Any]:
     engine = PolicyEngine.from_parts(text, ids, principals, kinds, resources)
     setup = time.perf_counter() - start
     ids_res = [r["uid"]["id"] for r in resources]
-    requests = [
-        (f"u{rng.randrange(2000)}", rng.choice(ids_res), f"purpose{rng.randrange(10)}")
-        for _ in range(n)
-    ]
-    latencies, allowed = [], 0
-    for principal, resource, purpose in requests:
-        t = time.perf_counter()
-        allowed += engine.decide(principal, "query", resource, purpose).allowed
-        latencies.append(time.perf_counter() - t)
-    latencies.sort()
+
+    def measure(count: int) -> tuple[list[float], int]:
+        requests = [
+            (f"u{rng.randrange(2000)}", rng.choice(ids_res), f"purpose{rng.randrange(10)}")
+            for _ in range(count)
+        ]
+        latencies, allowed = [], 0
+        for principal, resource, purpose in requests:
+            t = time.perf_counter()
+            allowed += engine.decide(principal, "query", resource, purpose).allowed
+            latencies.append(time.perf_counter() - t)
+        latencies.sort()
+        return latencies, allowed
+
+    cold, _ = measure(n)  # first pass: every policy slice is parsed on first use
+    latencies, allowed = measure(n)  # steady state: new requests, slices already parsed
     total = sum(latencies)
+    requests = [(f"u{rng.randrange(2000)}", rng.choice(ids_res), "purpose1") for _ in range(200)]
     naive = []
     entity_json = json.dumps(principals + resources)
-    for principal, resource, purpose in requests[:200]:
+    for principal, resource, purpose in requests:
         kind = "Column" if "." in resource else "Dataset"
         t = time.perf_counter()
         cedarpy.is_authorized(
@@ -131,9 +139,29 @@ def bench_decisions(n: int = 20_000) -> dict[str, Any]:
         "decisions_per_s": n / total,
         "p50_us": latencies[n // 2] * 1e6,
         "p99_us": latencies[int(n * 0.99)] * 1e6,
+        "cold_p50_us": cold[n // 2] * 1e6,
+        "cold_p99_us": cold[int(n * 0.99)] * 1e6,
+        "whole_set_p50_us": whole_set(engine, requests[:200]) * 1e6,
         "naive_reparse_p50_us": statistics.median(naive) * 1e6,
         "speedup_vs_naive": statistics.median(naive) / latencies[n // 2],
     }
+
+
+def whole_set(engine: Any, requests: list[tuple[str, str, str]]) -> float:
+    """Median latency of the same requests against all 1,000 policies (no slicing)."""
+    out = []
+    for principal, resource, purpose in requests:
+        kind = "Column" if "." in resource else "Dataset"
+        request = {
+            "principal": {"type": "User", "id": principal},
+            "action": {"type": "Action", "id": "query"},
+            "resource": {"type": kind, "id": resource},
+            "context": {"purpose": purpose},
+        }
+        t = time.perf_counter()
+        cedarpy.is_authorized(request, engine.policies, engine.entities)
+        out.append(time.perf_counter() - t)
+    return statistics.median(out)
 
 
 GOVERNANCE = {
@@ -189,9 +217,11 @@ def main() -> int:
     decisions = bench_decisions()
     print(
         f"decisions: {decisions['decisions_per_s']:,.0f}/s  p50 {decisions['p50_us']:.0f} µs  "
-        f"p99 {decisions['p99_us']:.0f} µs  (1,000 policies, {decisions['entities']:,} "
-        f"entities; naive re-parse p50 {decisions['naive_reparse_p50_us']:.0f} µs → "
-        f"{decisions['speedup_vs_naive']:.0f}× faster)"
+        f"p99 {decisions['p99_us']:.0f} µs steady (first use of each slice: p99 "
+        f"{decisions['cold_p99_us']:.0f} µs); 1,000 policies, {decisions['entities']:,} "
+        f"entities; whole policy set p50 {decisions['whole_set_p50_us']:.0f} µs → "
+        f"{decisions['whole_set_p50_us'] / decisions['p50_us']:.1f}× from slicing; naive "
+        f"re-parse p50 {decisions['naive_reparse_p50_us']:.0f} µs"
     )
     query = bench_query(args.rows)
     for label in ("aggregate", "filtered"):

@@ -16,6 +16,7 @@ import cedarpy
 
 from aiready.policy.entities import load_principals, resource_entities
 from aiready.policy.errors import PolicyError
+from aiready.policy.slicing import Slicer
 
 if TYPE_CHECKING:
     from aiready.workspace.workspace import Workspace
@@ -126,10 +127,12 @@ class PolicyEngine:
         """Parse the policy set and the entities once; every decision reuses them."""
         self.ids = ids
         self.policies = cedarpy.PolicySet.from_str(text) if text else None
+        all_entities = principals + resources
+        self.slicer = Slicer([s for _, s in _statements(text)], all_entities)
+        self.entities = cedarpy.Entities.from_json_str(json.dumps(all_entities))
         self.kinds = kinds
         self.principal_list = principals
         self.resource_list = resources
-        self.entities = cedarpy.Entities.from_json_str(json.dumps(principals + resources))
         self.resources = {e["uid"]["id"] for e in resources}
 
     def principal_uid(self, principal: str) -> str:
@@ -147,7 +150,7 @@ class PolicyEngine:
             raise PolicyError("a purpose is required for every request", principal=principal)
         if action not in ACTIONS:
             raise PolicyError(f"unknown action {action!r}; known: {list(ACTIONS)}", action=action)
-        uid = self.principal_uid(principal)
+        self.principal_uid(principal)  # unknown principal: a clear error, not a deny
         kind = "Column" if "." in resource else "Dataset"
         if resource not in self.resources:
             return Decision(
@@ -163,14 +166,26 @@ class PolicyEngine:
             return Decision(
                 principal, action, resource, purpose, False, [], "no policies: deny by default"
             )
-        request = {
-            "principal": uid,
-            "action": f'Action::"{action}"',
-            "resource": f'{kind}::"{resource}"',
+        principal_uid = (self.kinds[principal], principal)
+        selected = self.slicer.select(principal_uid, action, (kind, resource))
+        if not selected:
+            return Decision(
+                principal,
+                action,
+                resource,
+                purpose,
+                False,
+                [],
+                "no permit applies: deny by default",
+            )
+        request = {  # the structured form skips Cedar's parser (~30 µs a decision)
+            "principal": {"type": principal_uid[0], "id": principal},
+            "action": {"type": "Action", "id": action},
+            "resource": {"type": kind, "id": resource},
             "context": {"purpose": purpose},
         }
-        result = cedarpy.is_authorized(request, self.policies, self.entities)
-        decided = [self._id(p) for p in result.diagnostics.reasons]
+        result = cedarpy.is_authorized(request, self.slicer.policy_set(selected), self.entities)
+        decided = [self._id(selected, p) for p in result.diagnostics.reasons]
         reason = "; ".join(result.diagnostics.errors) or (
             "permitted"
             if result.allowed
@@ -178,6 +193,8 @@ class PolicyEngine:
         )
         return Decision(principal, action, resource, purpose, bool(result.allowed), decided, reason)
 
-    def _id(self, cedar_id: str) -> str:
-        index = int(cedar_id.removeprefix("policy")) if cedar_id.startswith("policy") else -1
+    def _id(self, selected: tuple[int, ...], cedar_id: str) -> str:
+        """Our id of the ``policy<k>`` cedarpy names (k indexes the sliced set)."""
+        k = int(cedar_id.removeprefix("policy")) if cedar_id.startswith("policy") else -1
+        index = selected[k] if 0 <= k < len(selected) else -1
         return self.ids[index] if 0 <= index < len(self.ids) else cedar_id
