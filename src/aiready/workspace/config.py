@@ -46,6 +46,18 @@ class DatasetConfig:
 
 
 @dataclass(frozen=True)
+class RetrievalConfig:
+    """How a gold model is indexed for ``/retrieve`` (``retrieval:`` under a model)."""
+
+    id: str
+    """The column that identifies a record (cited back to the caller)."""
+    text: tuple[str, ...]
+    """Columns whose text is searched."""
+    filters: tuple[str, ...] = ()
+    """Columns a caller may filter on (exact match); row filters may use them too."""
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """One gold model declared under ``models:``."""
 
@@ -59,6 +71,8 @@ class ModelConfig:
     """Optional key: publish MERGEs by it (rows gone from the result are deleted)."""
     strategic: bool = False
     """Decision-grade: may read operational data only through an aggregation."""
+    retrieval: RetrievalConfig | None = None
+    """Index this model for AI retrieval (certified versions only)."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +178,7 @@ def _model(path: Path, name: str, raw: Any) -> ModelConfig:
         raise ConfigError("model names are letters, digits and _", file=str(path), key=key)
     if not isinstance(raw, dict):
         raise ConfigError("a model must be a mapping", file=str(path), key=key)
-    unknown = set(raw) - {"sql", "contract", "primary_key", "strategic"}
+    unknown = set(raw) - {"sql", "contract", "primary_key", "strategic", "retrieval"}
     if unknown:
         raise ConfigError(f"unknown keys {sorted(unknown)}", file=str(path), key=key)
     for required in ("sql", "contract"):
@@ -179,7 +193,27 @@ def _model(path: Path, name: str, raw: Any) -> ModelConfig:
     strategic = raw.get("strategic", False)
     if not isinstance(strategic, bool):
         raise ConfigError("strategic is true or false", file=str(path), key=f"{key}.strategic")
-    return ModelConfig(name, str(raw["sql"]), str(raw["contract"]), keys, strategic)
+    retrieval = _retrieval(path, f"{key}.retrieval", raw.get("retrieval"))
+    return ModelConfig(name, str(raw["sql"]), str(raw["contract"]), keys, strategic, retrieval)
+
+
+def _retrieval(path: Path, key: str, raw: Any) -> RetrievalConfig | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - {"id", "text", "filters"}:
+        raise ConfigError("retrieval is a mapping of id, text and filters", file=str(path), key=key)
+    if not isinstance(raw.get("id"), str) or not raw["id"]:
+        raise ConfigError("retrieval needs `id: <column>`", file=str(path), key=f"{key}.id")
+    lists: dict[str, tuple[str, ...]] = {}
+    for part in ("text", "filters"):
+        value = raw.get(part) or []
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{part} is a list of columns", file=str(path), key=f"{key}.{part}")
+        lists[part] = tuple(value)
+    if not lists["text"]:
+        raise ConfigError("retrieval needs text columns", file=str(path), key=f"{key}.text")
+    return RetrievalConfig(raw["id"], lists["text"], lists["filters"])
 
 
 def _dataset(path: Path, name: str, raw: Any) -> DatasetConfig:

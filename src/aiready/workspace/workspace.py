@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from aiready import _env
+from aiready import _env, retrieval
 from aiready.certification import certify as certs
 from aiready.contracts import CompiledContract, LoadedContract, compile_contract, load_contract
 from aiready.errors import AireadyError, NotFoundError
@@ -311,6 +311,7 @@ class Workspace:
                     )
                     certs.record(self.paths, cert)
                     result.certified, result.certificate_reasons = cert.certified, cert.reasons
+                    self._index(cfg, cert)
                     self._log_certificate(run_id, cert)
                 self._log_publish(run_id, cfg, contract, result)
                 self.tracker.finish(run_id, ok=result.published)
@@ -407,6 +408,7 @@ class Workspace:
                     inputs,
                 )
                 certs.record(self.paths, cert)
+                self._index(self.model(name), cert)
                 self._log_certificate(run_id, cert)
                 self.tracker.finish(run_id, ok=cert.certified)
                 gold_ref = DatasetRef(name=f"gold.{name}", version=version)
@@ -447,6 +449,29 @@ class Workspace:
             },
         )
         self.tracker.log_json(run_id, cert.asdict(), "certificate.json")
+
+    def _index(self, model: ModelConfig, cert: certs.Certificate) -> None:
+        """A newly certified version of a retrievable model gets its search index now."""
+        if model.retrieval is not None and cert.certified:
+            retrieval.build(self.paths, model, cert.gold_version)
+
+    @cached_property
+    def searcher(self) -> retrieval.Searcher:
+        return retrieval.Searcher()
+
+    def retrieve(
+        self,
+        query: str,
+        principal: str,
+        purpose: str,
+        k: int = 10,
+        datasets: list[str] | None = None,
+        filters: dict[str, str] | None = None,
+    ) -> retrieval.RetrieveResult:
+        """Ranked records from certified gold under policy, with citations (see retrieval)."""
+        return retrieval.retrieve(
+            self, self.searcher, query, principal, purpose, k, datasets, filters
+        )
 
     def lineage_of(
         self,

@@ -1,0 +1,251 @@
+"""Governed retrieval: ranked records from certified gold only, under policy.
+
+For each model that declares ``retrieval:`` the caller needs a ``retrieve`` permit for the declared
+purpose. Row filters (``policies/access.yaml``) become the set of record ids the caller may see and
+restrict the search *before* ranking, so permitted records rank exactly as without the filter.
+Records are then read from the certified Delta version with masks applied, and only the columns
+the caller may ``retrieve`` are returned. Every decision is audited.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from aiready.certification.certify import certified_version
+from aiready.engines.duckdb.gate import connect
+from aiready.engines.duckdb.sql import ident, lit
+from aiready.errors import NotFoundError
+from aiready.policy import audit
+from aiready.policy.engine import Decision
+from aiready.policy.errors import AccessDenied, PolicyError
+from aiready.policy.query import _access, _bind_principal, _mask, _mask_for
+from aiready.retrieval.index import Searcher
+from aiready.storage import delta
+from aiready.workspace.config import ModelConfig
+
+if TYPE_CHECKING:
+    from aiready.workspace.workspace import Workspace
+
+MAX_K = 100
+
+
+@dataclass
+class Hit:
+    """One retrieved record with its citation."""
+
+    dataset: str
+    version: int
+    key: str
+    score: float
+    record: dict[str, Any]
+
+
+@dataclass
+class RetrieveResult:
+    query: str
+    hits: list[Hit] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    versions: dict[str, int] = field(default_factory=dict)
+    masked: dict[str, str] = field(default_factory=dict)
+    filtered: dict[str, str] = field(default_factory=dict)
+    latency_ms: float = 0.0
+    trace_id: str | None = None
+
+    def asdict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["decisions"] = [d.asdict() for d in self.decisions]
+        return data
+
+
+def retrievable(ws: Workspace) -> dict[str, ModelConfig]:
+    return {n: m for n, m in ws.config.models.items() if m.retrieval is not None}
+
+
+def retrieve(
+    ws: Workspace,
+    searcher: Searcher,
+    query: str,
+    principal: str,
+    purpose: str,
+    k: int = 10,
+    datasets: list[str] | None = None,
+    filters: dict[str, str] | None = None,
+) -> RetrieveResult:
+    """The top ``k`` permitted records for ``query`` across the certified retrievable models."""
+    start = time.perf_counter()
+    engine = ws.policy
+    engine.principal_uid(principal)
+    if not purpose or not purpose.strip():
+        raise PolicyError("a purpose is required for every retrieval", principal=principal)
+    if not 1 <= k <= MAX_K:
+        raise PolicyError(f"k must be between 1 and {MAX_K}", principal=principal)
+    models = _models(ws, datasets)
+    filters = filters or {}
+    result = RetrieveResult(query)
+    ranked: list[tuple[float, str, str]] = []
+    for name, model in models.items():
+        decision = engine.decide(principal, "retrieve", name, purpose)
+        result.decisions.append(decision)
+        if not decision.allowed:
+            continue
+        version = _certified(ws, name)
+        if version is None:
+            continue
+        mine = _own_filters(model, filters, datasets is not None)
+        if mine is None:
+            continue
+        allowed = _allowed_ids(ws, model, version, principal, purpose, result)
+        result.versions[name] = version
+        for key, score in searcher.search(ws.paths, model, version, query, k, allowed, mine):
+            ranked.append((score, name, key))
+    audit.append(ws.audit_path, ws.paths.locks, result.decisions)
+    denied = [d for d in result.decisions if not d.allowed]
+    if datasets and denied and not result.versions:
+        first = denied[0]
+        raise AccessDenied(
+            f"{principal} may not retrieve {first.resource} for {purpose!r}: {first.reason}",
+            principal=principal,
+            resource=first.resource,
+            purpose=purpose,
+        )
+    ranked.sort(key=lambda t: (-t[0], t[1], t[2]))
+    top = ranked[:k]
+    records = _fetch(ws, models, top, principal, purpose, result)
+    result.hits = [
+        Hit(name, result.versions[name], key, score, records.get((name, key), {}))
+        for score, name, key in top
+    ]
+    result.latency_ms = (time.perf_counter() - start) * 1000
+    return result
+
+
+def _models(ws: Workspace, datasets: list[str] | None) -> dict[str, ModelConfig]:
+    models = retrievable(ws)
+    if datasets is None:
+        return models
+    unknown = [d for d in datasets if d not in models]
+    if unknown:
+        raise NotFoundError(
+            f"not retrievable: {unknown}; retrievable gold models are {sorted(models)}",
+            dataset=unknown[0],
+        )
+    return {d: models[d] for d in datasets}
+
+
+def _certified(ws: Workspace, name: str) -> int | None:
+    try:
+        return certified_version(ws.paths, name)
+    except NotFoundError:
+        return None  # nothing certified yet: nothing to serve
+
+
+def _own_filters(model: ModelConfig, filters: dict[str, str], named: bool) -> dict[str, str] | None:
+    """The request filters that apply to ``model``; None when it cannot match them."""
+    assert model.retrieval is not None
+    declared = set(model.retrieval.filters)
+    unknown = [f for f in filters if f not in declared]
+    if unknown and named:
+        raise PolicyError(
+            f"{model.name} cannot be filtered on {unknown}; filters: {sorted(declared)}",
+            dataset=model.name,
+        )
+    if unknown:
+        return None  # this model has no such column: no record of it can match
+    return {k: str(v) for k, v in filters.items()}
+
+
+def _files(ws: Workspace, name: str, version: int) -> list[str]:
+    dt = delta.table(ws.paths.table("gold", name), version)
+    assert dt is not None
+    return list(dt.file_uris())
+
+
+def _allowed_ids(
+    ws: Workspace,
+    model: ModelConfig,
+    version: int,
+    principal: str,
+    purpose: str,
+    result: RetrieveResult,
+) -> set[str] | None:
+    """Ids the caller's row filter admits (None: no row filter applies)."""
+    access = _access(ws)
+    row_filter = (access.get("row_filters") or {}).get(model.name)
+    if not row_filter:
+        return None
+    read = ws.policy.decide(principal, "read", model.name, purpose)
+    result.decisions.append(read)
+    if read.allowed:
+        return None
+    attrs: dict[str, Any] = next(
+        (e["attrs"] for e in ws.policy.principal_list if e["uid"]["id"] == principal), {}
+    )
+    where = _bind_principal(str(row_filter), attrs)
+    result.filtered[model.name] = where
+    assert model.retrieval is not None
+    files = ", ".join(lit(f) for f in _files(ws, model.name, version))
+    con = connect()
+    rows = con.sql(
+        f"SELECT CAST({ident(model.retrieval.id)} AS VARCHAR) FROM "
+        f"read_parquet([{files}], union_by_name = true) WHERE {where}"
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def _fetch(
+    ws: Workspace,
+    models: dict[str, ModelConfig],
+    top: list[tuple[float, str, str]],
+    principal: str,
+    purpose: str,
+    result: RetrieveResult,
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The hits' records from the certified version: permitted columns only, masks applied."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    access = _access(ws)
+    extra: list[Decision] = []
+    for name in sorted({n for _, n, _ in top}):
+        model = models[name]
+        assert model.retrieval is not None
+        version = result.versions[name]
+        keys = [k for _, n, k in top if n == name]
+        dt = delta.table(ws.paths.table("gold", name), version)
+        assert dt is not None
+        columns = [c for c in pa.schema(dt.schema().to_arrow()).names if not c.startswith("_")]
+        projections = []
+        for column in columns:
+            decision = ws.policy.decide(principal, "retrieve", f"{name}.{column}", purpose)
+            extra.append(decision)
+            if not decision.allowed:
+                continue
+            expr = ident(column)
+            mask = _mask_for(ws, access, name, column)
+            if mask:
+                read = ws.policy.decide(principal, "read", f"{name}.{column}", purpose)
+                extra.append(read)
+                if not read.allowed:
+                    expr = _mask(expr, mask)
+                    result.masked[f"{name}.{column}"] = mask
+            projections.append(f"{expr} AS {ident(column)}")
+        files = ", ".join(lit(f) for f in dt.file_uris())
+        key_col = ident(model.retrieval.id)
+        listed = ", ".join(lit(k) for k in keys)
+        body = ", ".join([f"CAST({key_col} AS VARCHAR) AS __key", *projections])
+        table = (
+            connect()
+            .sql(
+                f"SELECT {body} FROM read_parquet([{files}], union_by_name = true) "
+                f"WHERE CAST({key_col} AS VARCHAR) IN ({listed})"
+            )
+            .to_arrow_table()
+        )
+        for row in table.to_pylist():
+            key = row.pop("__key")
+            out[(name, key)] = row
+    audit.append(ws.audit_path, ws.paths.locks, extra)
+    result.decisions.extend(extra)
+    return out
