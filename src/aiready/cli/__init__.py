@@ -22,6 +22,7 @@ from aiready.cli import (
     demo,
     ingest,
     init,
+    keys,
     lineage,
     policy,
     publish,
@@ -30,6 +31,7 @@ from aiready.cli import (
     refine,
     run,
     scan,
+    serve,
     status,
     ui,
     vacuum,
@@ -59,6 +61,7 @@ for module in (
     lineage,
     scan,
     vacuum,
+    serve,
     ui,
     demo,
 ):
@@ -69,6 +72,7 @@ for module in (
 app.add_typer(policy.app, name="policy")
 app.add_typer(audit.app, name="audit")
 app.add_typer(catalog.app, name="catalog")
+app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from aiready import _env, retrieval
 from aiready.certification import certify as certs
 from aiready.contracts import CompiledContract, LoadedContract, compile_contract, load_contract
 from aiready.errors import AireadyError, NotFoundError
+from aiready.feedback import FeedbackStore, Stored
 from aiready.gates import html
 from aiready.layers import bronze, gold, silver
 from aiready.layers.results import IngestResult, RefineResult, RunResult
@@ -24,8 +25,10 @@ from aiready.lineage import steps as lineage_steps
 from aiready.lineage.events import DatasetRef, LineageEmitter
 from aiready.lineage.graph import LineageGraph, load_runs
 from aiready.policy import Decision, PolicyEngine, audit
+from aiready.policy.errors import AccessDenied
 from aiready.storage import delta
 from aiready.tracking import Tracker
+from aiready.tracking.traces import Tracer
 from aiready.workspace.config import DatasetConfig, ModelConfig, WorkspaceConfig, load_config
 from aiready.workspace.paths import Paths
 
@@ -473,6 +476,38 @@ class Workspace:
             self, self.searcher, query, principal, purpose, k, datasets, filters
         )
 
+    @cached_property
+    def tracer(self) -> Tracer:
+        return Tracer(self.config.name, self.paths)
+
+    @cached_property
+    def feedback(self) -> FeedbackStore:
+        return FeedbackStore(self.paths)
+
+    def add_feedback(self, item: Any, principal: str, wait: bool = False) -> Stored:
+        """Store feedback once per idempotency key, authorised and audited when it names a
+        dataset, and attach it to its MLflow trace as an assessment."""
+        self.policy.principal_uid(principal)
+        dataset = getattr(item, "dataset", None)
+        if dataset is not None:
+            decision = self.policy.decide(principal, "retrieve", dataset, item.purpose)
+            if not decision.allowed:
+                decision = self.policy.decide(principal, "query", dataset, item.purpose)
+            audit.append(self.audit_path, self.paths.locks, [decision])
+            if not decision.allowed:
+                raise AccessDenied(
+                    f"{principal} may not give feedback on {dataset} for {item.purpose!r}: "
+                    f"{decision.reason}",
+                    principal=principal,
+                    resource=dataset,
+                    purpose=item.purpose,
+                )
+        stored = (self.feedback.add if wait else self.feedback.add_now)(item, principal)
+        if stored.created and item.trace_id:
+            value = _assessment_value(item)
+            self.tracer.feedback(item.trace_id, item.kind, value, principal, _rationale(item))
+        return stored
+
     def lineage_of(
         self,
         name: str,
@@ -657,3 +692,25 @@ class Workspace:
         from aiready.workspace.status import workspace_status
 
         return workspace_status(self)
+
+
+def _assessment_value(item: Any) -> Any:
+    """The value MLflow shows for a feedback kind (a number or a short label)."""
+    kind = item.kind
+    if kind == "rating":
+        return item.score if item.score is not None else item.thumbs == "up"
+    if kind == "decision":
+        return item.action
+    if kind == "outcome":
+        return item.value if item.value is not None else item.result
+    if kind == "correction":
+        return item.proposed_value
+    return False  # hallucination / retrieval_failure: the answer failed
+
+
+def _rationale(item: Any) -> str | None:
+    for attr in ("evidence", "claim", "comment", "note", "expected", "result"):
+        value = getattr(item, attr, None)
+        if value:
+            return str(value)
+    return None

@@ -1,0 +1,1 @@
+"""The HTTP service: API keys, governed query and retrieval, feedback."""

@@ -1,0 +1,227 @@
+"""The governed door for AI systems: FastAPI over one workspace.
+
+Every endpoint but ``/health`` needs an API key (``Authorization: Bearer <key>`` or
+``X-API-Key``) and a declared purpose, decides through the Cedar policies and writes the audit
+log. ``/retrieve`` and ``/query`` are MLflow traces; their ``trace_id`` comes back in the response.
+Repeated failed authentications from one client address are answered 429 for a while.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+from aiready.errors import AireadyError, NotFoundError
+from aiready.feedback.models import (
+    Correction,
+    DecisionRecord,
+    Hallucination,
+    Outcome,
+    Rating,
+    RetrievalFailure,
+    Short,
+)
+from aiready.policy import audit
+from aiready.policy.errors import AccessDenied, PolicyError
+from aiready.service import keys
+from aiready.workspace import Workspace
+
+MAX_BODY = 1 << 20
+"""Bytes; larger request bodies are refused with 413 before they are read."""
+
+
+class QueryRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sql: Annotated[str, Field(min_length=1, max_length=100_000)]
+    purpose: Short
+    limit: Annotated[int, Field(ge=1, le=100_000)] = 1000
+
+
+class RetrieveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: Annotated[str, Field(min_length=1, max_length=2_000)]
+    purpose: Short
+    k: Annotated[int, Field(ge=1, le=100)] = 10
+    datasets: Annotated[list[Short], Field(max_length=50)] | None = None
+    filters: dict[Short, Short] | None = None
+
+
+FeedbackBody = Annotated[
+    Correction | Hallucination | RetrievalFailure | Rating, Field(discriminator="kind")
+]
+
+
+class FailureLimiter:
+    """At most ``limit`` failed authentications per client address in ``window`` seconds."""
+
+    def __init__(self, limit: int = 20, window: float = 60.0) -> None:
+        self.limit, self.window = limit, window
+        self._fails: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        fails = self._fails.setdefault(client, deque())
+        while fails and fails[0] < now - self.window:
+            fails.popleft()
+        return fails
+
+    def blocked(self, client: str) -> bool:
+        with self._lock:
+            return len(self._recent(client, time.monotonic())) >= self.limit
+
+    def fail(self, client: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._recent(client, now).append(now)
+
+
+class _BodyLimit(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return JSONResponse({"error": f"request body over {MAX_BODY} bytes"}, status_code=413)
+        return await call_next(request)
+
+
+def _status(exc: AireadyError) -> int:
+    if isinstance(exc, AccessDenied):
+        return 403
+    if isinstance(exc, NotFoundError):
+        return 404
+    return 400
+
+
+def create_app(ws: Workspace, limiter: FailureLimiter | None = None) -> FastAPI:
+    """The HTTP service for ``ws`` (policies and indexes load once, on first use)."""
+    app = FastAPI(
+        title="aiready",
+        description="Governed access to certified, AI-ready data.",
+        version="0.1.0",
+    )
+    app.add_middleware(_BodyLimit)
+    guard = limiter or FailureLimiter()
+
+    @app.exception_handler(AireadyError)
+    async def _aiready_error(request: Request, exc: AireadyError) -> JSONResponse:
+        return JSONResponse({"error": exc.message, **exc.attrs()}, status_code=_status(exc))
+
+    def principal(request: Request) -> str:
+        client = request.client.host if request.client else "unknown"
+        if guard.blocked(client):
+            raise HTTPException(429, "too many failed authentications; try later")
+        header = request.headers.get("authorization", "")
+        key = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        key = key or request.headers.get("x-api-key", "")
+        who = keys.verify(ws.paths, key) if key else None
+        if who is None:
+            guard.fail(client)
+            raise HTTPException(
+                401, "missing or invalid API key", headers={"WWW-Authenticate": "Bearer"}
+            )
+        return who
+
+    Principal = Annotated[str, Depends(principal)]
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "workspace": ws.config.name}
+
+    @app.get("/datasets")
+    def datasets(who: Principal, purpose: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
+        """Datasets and models the caller may query or retrieve for ``purpose``."""
+        visible = []
+        decisions = []
+        for resource in sorted([*ws.config.datasets, *ws.config.models]):
+            mine = [ws.policy.decide(who, a, resource, purpose) for a in ("query", "retrieve")]
+            decisions += mine
+            allowed = [d.action for d in mine if d.allowed]
+            if allowed:
+                kind = "gold" if resource in ws.config.models else "silver"
+                visible.append({"name": resource, "layer": kind, "actions": allowed})
+        audit.append(ws.audit_path, ws.paths.locks, decisions)
+        return {"datasets": visible}
+
+    @app.get("/datasets/{name}/context")
+    def context(
+        name: str, who: Principal, purpose: Annotated[str, Query(min_length=1)]
+    ) -> dict[str, Any]:
+        return dict(jsonable_encoder(ws.context(name, who, purpose)))
+
+    @app.post("/query")
+    def query(body: QueryRequest, who: Principal) -> dict[str, Any]:
+        tags = {"aiready.principal": who, "aiready.purpose": body.purpose}
+        with ws.tracer.span("query", "TOOL", {"sql": body.sql}, tags) as span:
+            start = time.perf_counter()
+            try:
+                result = ws.query(body.sql, who, body.purpose, body.limit)
+            except AccessDenied:
+                span.outputs({}, {**tags, "aiready.decision": "deny"})
+                raise
+            rows = result.table.to_pylist()
+            span.outputs(
+                {"rows": len(rows)},
+                {**tags, "aiready.decision": "allow"},
+                latency_ms=(time.perf_counter() - start) * 1000,
+                masked=sorted(result.masked),
+                filtered=sorted(result.filtered),
+            )
+        return {
+            "rows": jsonable_encoder(rows),
+            "masked": result.masked,
+            "filtered": result.filtered,
+            "trace_id": span.trace_id,
+        }
+
+    @app.post("/retrieve")
+    def retrieve(body: RetrieveRequest, who: Principal) -> dict[str, Any]:
+        tags = {"aiready.principal": who, "aiready.purpose": body.purpose}
+        inputs = body.model_dump()
+        with ws.tracer.span("retrieve", "RETRIEVER", inputs, tags) as span:
+            try:
+                result = ws.retrieve(
+                    body.query, who, body.purpose, body.k, body.datasets, body.filters
+                )
+            except (AccessDenied, PolicyError, NotFoundError):
+                span.outputs({}, {**tags, "aiready.decision": "deny"})
+                raise
+            ids = [f"{h.dataset}@{h.version}:{h.key}" for h in result.hits]
+            versions = ",".join(f"{k}@{v}" for k, v in sorted(result.versions.items()))
+            span.outputs(
+                {"ids": ids},
+                {**tags, "aiready.decision": "allow", "aiready.datasets": versions},
+                latency_ms=result.latency_ms,
+                empty=not ids,
+                top_score=result.hits[0].score if result.hits else 0.0,
+            )
+        data = result.asdict()
+        data.pop("decisions")
+        data["trace_id"] = span.trace_id
+        return dict(jsonable_encoder(data))
+
+    def _store(item: Any, who: str) -> JSONResponse:
+        stored = ws.add_feedback(item, who, wait=True)
+        body = {"id": stored.id, "kind": stored.kind, "created": stored.created}
+        return JSONResponse(body, status_code=201 if stored.created else 200)
+
+    @app.post("/feedback", status_code=201)
+    def feedback(body: Annotated[FeedbackBody, Body()], who: Principal) -> JSONResponse:
+        return _store(body, who)
+
+    @app.post("/decisions", status_code=201)
+    def decisions(body: DecisionRecord, who: Principal) -> JSONResponse:
+        return _store(body, who)
+
+    @app.post("/outcomes", status_code=201)
+    def outcomes(body: Outcome, who: Principal) -> JSONResponse:
+        return _store(body, who)
+
+    return app
