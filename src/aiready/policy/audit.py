@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
+import threading
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,30 +66,81 @@ def _tail(path: Path) -> tuple[int, str]:
     return int(rows[0]["seq"]), str(rows[0]["hash"])
 
 
+def _records(decisions: list[Decision], seq: int, prev: str) -> list[dict[str, Any]]:
+    rows = []
+    for d in decisions:
+        seq += 1
+        record: dict[str, Any] = {
+            "seq": seq,
+            "at": datetime.now(UTC),
+            "principal": d.principal,
+            "action": d.action,
+            "resource": d.resource,
+            "purpose": d.purpose,
+            "decision": "allow" if d.allowed else "deny",
+            "policies": d.policies,
+            "reason": d.reason,
+        }
+        record["prev_hash"] = prev
+        record["hash"] = prev = record_hash(prev, record)
+        rows.append(record)
+    return rows
+
+
+class _Writer:
+    """One per audit table and process: concurrent appends are chained and committed together
+    (group commit), so a busy service makes a few Delta commits a second, not one per request."""
+
+    def __init__(self, path: Path, locks: Path) -> None:
+        self.path, self.locks = path, locks
+        self.queue: queue.Queue[tuple[list[Decision], Future[None]]] = queue.Queue()
+        self.tail: tuple[int | None, int, str] | None = None
+        threading.Thread(target=self._run, name="audit-writer", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            while True:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._commit([d for decisions, _ in batch for d in decisions])
+            except BaseException as exc:  # noqa: BLE001 - every caller gets the error
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for _, future in batch:
+                future.set_result(None)
+
+    def _commit(self, decisions: list[Decision]) -> None:
+        with dataset_lock(self.locks, "_audit"):
+            version = delta.version(self.path)
+            if self.tail is not None and self.tail[0] == version:
+                seq, prev = self.tail[1], self.tail[2]
+            else:  # first commit here, or another process appended: read the chain's end
+                seq, prev = _tail(self.path)
+            rows = _records(decisions, seq, prev)
+            written = delta.append(self.path, pa.Table.from_pylist(rows, schema=SCHEMA))
+            self.tail = (written, int(rows[-1]["seq"]), str(rows[-1]["hash"]))
+
+
+_writers: dict[Path, _Writer] = {}
+_writers_lock = threading.Lock()
+
+
 def append(path: Path, locks: Path, decisions: list[Decision]) -> None:
-    """Append decisions in one commit, chained after the current last record."""
+    """Append decisions, chained after the current last record; returns once committed."""
     if not decisions:
         return
-    with dataset_lock(locks, "_audit"):
-        seq, prev = _tail(path)
-        rows = []
-        for d in decisions:
-            seq += 1
-            record = {
-                "seq": seq,
-                "at": datetime.now(UTC),
-                "principal": d.principal,
-                "action": d.action,
-                "resource": d.resource,
-                "purpose": d.purpose,
-                "decision": "allow" if d.allowed else "deny",
-                "policies": d.policies,
-                "reason": d.reason,
-            }
-            record["prev_hash"] = prev
-            record["hash"] = prev = record_hash(prev, record)
-            rows.append(record)
-        delta.append(path, pa.Table.from_pylist(rows, schema=SCHEMA))
+    with _writers_lock:
+        writer = _writers.get(path)
+        if writer is None:
+            writer = _writers[path] = _Writer(path, locks)
+    future: Future[None] = Future()
+    writer.queue.put((decisions, future))
+    future.result()
 
 
 def verify(path: Path) -> int:

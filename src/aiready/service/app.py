@@ -1,12 +1,11 @@
-"""The governed door for AI systems: FastAPI over one workspace.
+"""The governed door for AI systems: FastAPI over one workspace (no postponed annotations:
+FastAPI resolves the endpoint signatures, which use a dependency alias local to ``create_app``).
 
 Every endpoint but ``/health`` needs an API key (``Authorization: Bearer <key>`` or
 ``X-API-Key``) and a declared purpose, decides through the Cedar policies and writes the audit
 log. ``/retrieve`` and ``/query`` are MLflow traces; their ``trace_id`` comes back in the response.
 Repeated failed authentications from one client address are answered 429 for a while.
 """
-
-from __future__ import annotations
 
 import threading
 import time
@@ -112,7 +111,7 @@ def create_app(ws: Workspace, limiter: FailureLimiter | None = None) -> FastAPI:
 
     @app.exception_handler(AireadyError)
     async def _aiready_error(request: Request, exc: AireadyError) -> JSONResponse:
-        return JSONResponse({"error": exc.message, **exc.attrs()}, status_code=_status(exc))
+        return JSONResponse(exc.attrs(), status_code=_status(exc))
 
     def principal(request: Request) -> str:
         client = request.client.host if request.client else "unknown"
