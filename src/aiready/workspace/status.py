@@ -75,6 +75,7 @@ def model_status(ws: Workspace, name: str) -> dict[str, Any]:
         "freshness_lag_s": cert["freshness_lag_s"] if cert else None,
         "certificate_reasons": list(cert["reasons"]) if cert else [],
         "last_certified_at": cert["evaluated_at"] if cert else None,
+        "drift": _drift(ws, name, version),
     }
     try:
         contract = ws.model_contract(name)
@@ -85,6 +86,23 @@ def model_status(ws: Workspace, name: str) -> dict[str, Any]:
     except AireadyError as exc:
         entry.update(contract=None, owners=[], contract_error=exc.message)
     return entry
+
+
+def _drift(ws: Workspace, name: str, version: int | None) -> dict[str, Any] | None:
+    """The newest drift check of the current gold version: ``drifted`` marks it for its owner."""
+    from aiready.drift import latest
+
+    found = latest(ws.paths, name)
+    if found is None or found["current_version"] != version:
+        return None
+    drifted = [c["column"] for c in found["columns"] if c["drifted"]]
+    return {
+        "drifted": found["drifted"],
+        "share": found["share"],
+        "columns": drifted,
+        "against": found["reference"],
+        "checked_at": found["checked_at"],
+    }
 
 
 def last_runs(ws: Workspace) -> dict[str, dict[str, Any]]:

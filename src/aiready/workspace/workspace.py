@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from aiready import _env, retrieval
+from aiready import drift as drift_checks
 from aiready.certification import certify as certs
 from aiready.contracts import CompiledContract, LoadedContract, compile_contract, load_contract
 from aiready.errors import AireadyError, NotFoundError
@@ -475,6 +476,29 @@ class Workspace:
         return retrieval.retrieve(
             self, self.searcher, query, principal, purpose, k, datasets, filters
         )
+
+    def drift(self, name: str) -> drift_checks.DriftResult:
+        """Check a gold model's newest version (or a dataset's newest silver batch) for drift;
+        the result is recorded, logged to MLflow (metrics + HTML report) and shown in status."""
+        is_model = name in self.config.models
+        if not is_model:
+            self.dataset(name)
+        with self._run("drift", name, "gold" if is_model else "silver", None) as step:
+            result = drift_checks.check(self.paths, name, is_model)
+            metrics = {f"drift.{c.column}": c.value for c in result.report.columns}
+            metrics["drift.share"] = result.report.share
+            metrics["drift.dataset_drifted"] = float(result.report.drifted)
+            self.tracker.log(
+                step.run_id,
+                params={"reference": result.reference, "current": result.current},
+                metrics=metrics,
+                tags={"aiready.result": "drifted" if result.report.drifted else "passed"},
+            )
+            self.tracker.log_json(step.run_id, result.asdict(), "drift_report.json")
+            self.tracker.log_text(step.run_id, drift_checks.render(result), "drift_report.html")
+            self.tracker.finish(step.run_id, ok=not result.report.drifted)
+            self._lineage(step, True)
+        return result
 
     @cached_property
     def tracer(self) -> Tracer:
