@@ -39,6 +39,7 @@ SCHEMA = pa.schema(
         ("freshness_lag_s", pa.float64()),
         ("fresh_until", pa.timestamp("us", tz="UTC")),
         ("classification_coverage", pa.float64()),
+        ("corrections", pa.list_(pa.string())),
     ]
 )
 _UNITS = {
@@ -85,6 +86,8 @@ class Certificate:
     freshness_lag_s: float | None = None
     fresh_until: datetime | None = None
     classification_coverage: float = 1.0
+    corrections: list[str] = field(default_factory=list)
+    """Feedback ids of reviewed corrections that first reach gold in this version."""
 
     def asdict(self) -> dict[str, Any]:
         return asdict(self)

@@ -45,6 +45,10 @@ SCHEMA = pa.schema(
         ("status", pa.string()),
         ("created_at", pa.timestamp("us", tz="UTC")),
         ("payload", pa.string()),
+        ("reviewed_by", pa.string()),
+        ("reviewed_at", pa.timestamp("us", tz="UTC")),
+        ("review_note", pa.string()),
+        ("batch_id", pa.string()),
     ]
 )
 
@@ -100,6 +104,10 @@ def to_row(item: _Base, principal: str) -> dict[str, Any]:
         "status": "pending" if kind == "correction" else "recorded",
         "created_at": datetime.now(UTC),
         "payload": json.dumps(data, sort_keys=True),
+        "reviewed_by": None,
+        "reviewed_at": None,
+        "review_note": None,
+        "batch_id": None,
     }
 
 

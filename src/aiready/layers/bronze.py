@@ -59,10 +59,15 @@ def _in_bronze(table_path: Path, sha: str) -> str | None:
     return None if hit is None or hit.num_rows == 0 else str(hit.column(0)[0])
 
 
-def ingest(paths: Paths, ds: DatasetConfig, progress: Progress | None = None) -> IngestResult:
-    """Ingest every new file of ``ds`` into bronze, one batch per file."""
+def ingest(
+    paths: Paths,
+    ds: DatasetConfig,
+    progress: Progress | None = None,
+    files: list[Path] | None = None,
+) -> IngestResult:
+    """Ingest every new file of ``ds`` (or the given ``files``) into bronze, one batch per file."""
     result = IngestResult(ds.name)
-    files = source_files(paths.root, ds)
+    files = source_files(paths.root, ds) if files is None else files
     table_path = paths.table("bronze", ds.name)
     with dataset_lock(paths.locks, ds.name):
         known = {b.source_sha256: b for b in ledger.ingested(paths.ingested_ledger, ds.name)}

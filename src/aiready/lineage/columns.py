@@ -39,3 +39,22 @@ def column_lineage(
                 sources.add((f"{table.db}.{table.name}", leaf.name.rsplit(".", 1)[-1]))
         out[column] = sorted(sources)
     return out
+
+
+def direct_source(sql: str, column: str, schema: Schema) -> tuple[str, str] | None:
+    """The ``(layer.table, column)`` that output ``column`` copies unchanged, else None
+    (a function, an expression or more than one source on the way)."""
+    try:
+        node = lineage(column, sql, schema=schema, dialect="duckdb")
+    except (SqlglotError, KeyError, ValueError):
+        return None
+    while node.downstream:
+        expr = node.expression
+        expr = expr.this if isinstance(expr, exp.Alias) else expr
+        if len(node.downstream) != 1 or not isinstance(expr, exp.Column):
+            return None
+        node = node.downstream[0]
+    table = node.expression
+    if isinstance(table, exp.Table) and table.db:
+        return f"{table.db}.{table.name}", node.name.rsplit(".", 1)[-1]
+    return None

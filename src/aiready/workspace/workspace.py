@@ -18,7 +18,7 @@ from aiready import drift as drift_checks
 from aiready.certification import certify as certs
 from aiready.contracts import CompiledContract, LoadedContract, compile_contract, load_contract
 from aiready.errors import AireadyError, NotFoundError
-from aiready.feedback import FeedbackStore, Stored
+from aiready.feedback import FeedbackStore, Stored, corrections
 from aiready.gates import html
 from aiready.layers import bronze, gold, silver
 from aiready.layers.results import IngestResult, RefineResult, RunResult
@@ -313,6 +313,7 @@ class Workspace:
                         gate,
                         result.inputs,
                     )
+                    cert.corrections = self._new_corrections(name, result.inputs)
                     certs.record(self.paths, cert)
                     result.certified, result.certificate_reasons = cert.certified, cert.reasons
                     self._index(cfg, cert)
@@ -453,6 +454,19 @@ class Workspace:
             },
         )
         self.tracker.log_json(run_id, cert.asdict(), "certificate.json")
+
+    def _new_corrections(self, model: str, inputs: dict[str, int]) -> list[str]:
+        """Applied corrections on the model's silver inputs not listed on an earlier version."""
+        datasets = [n.split(".", 1)[1] for n in inputs if n.startswith("silver.")]
+        listed = {c for r in certs.history(self.paths, model) for c in r.get("corrections") or []}
+        found = corrections.applied(self, datasets)
+        return sorted(c["id"] for c in found if c["id"] not in listed)
+
+    def review_correction(
+        self, feedback_id: str, accept: bool, reviewer: str, note: str | None = None
+    ) -> corrections.Review:
+        """Accept (ingest as a bronze batch of its dataset) or reject a pending correction."""
+        return corrections.review(self, feedback_id, accept, reviewer, note)
 
     def _index(self, model: ModelConfig, cert: certs.Certificate) -> None:
         """A newly certified version of a retrievable model gets its search index now."""
