@@ -88,16 +88,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def traces(ws: aiready.Workspace, filter_string: str) -> list[Any]:
-    import mlflow
+    """Traces in the workspace's store (a client of its own: no global MLflow state)."""
+    from mlflow import MlflowClient
 
-    mlflow.set_tracking_uri(f"sqlite:///{ws.paths.mlflow_db}")
-    experiment = mlflow.get_experiment_by_name(ws.config.name)
+    client = MlflowClient(tracking_uri=f"sqlite:///{ws.paths.mlflow_db}")
+    experiment = client.get_experiment_by_name(ws.config.name)
+    if experiment is None:
+        return []
     return list(
-        mlflow.search_traces(
-            locations=[experiment.experiment_id],
-            filter_string=filter_string,
-            return_type="list",
-        )
+        client.search_traces(locations=[experiment.experiment_id], filter_string=filter_string)
     )
 
 

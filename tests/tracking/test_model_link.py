@@ -38,6 +38,7 @@ def test_track_training_and_check_model(tmp_path: Path, monkeypatch: pytest.Monk
     frame = ws.read_certified("customer_value").to_pandas()
     features = frame[["payments"]].astype(float).to_numpy()
     labels = (frame["total"].astype(float) > 5).astype(int).to_numpy()
+    mlflow.set_tracking_uri(uri)  # explicit: another test may have set the fluent default
     mlflow.set_experiment("goldws")
     with mlflow.start_run():
         model = LogisticRegression().fit(features, labels)

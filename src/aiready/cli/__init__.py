@@ -21,6 +21,7 @@ from aiready.cli import (
     context,
     demo,
     drift,
+    feedback,
     ingest,
     init,
     keys,
@@ -34,6 +35,7 @@ from aiready.cli import (
     scan,
     serve,
     status,
+    suggest,
     ui,
     vacuum,
 )
@@ -62,6 +64,7 @@ for module in (
     context,
     lineage,
     scan,
+    suggest,
     vacuum,
     serve,
     ui,
@@ -75,6 +78,7 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(audit.app, name="audit")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(keys.app, name="keys")
+app.add_typer(feedback.app, name="feedback")
 
 
 def main() -> None:

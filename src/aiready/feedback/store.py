@@ -81,7 +81,8 @@ def _value(item: _Base) -> float | None:
     return float(data["value"]) if data.get("value") is not None else None
 
 
-def to_row(item: _Base, principal: str) -> dict[str, Any]:
+def to_row(item: _Base, principal: str, gold_version: int | None = None) -> dict[str, Any]:
+    """The stored row; ``gold_version`` is the certified version the feedback is about."""
     data = item.model_dump(mode="json")
     kind = str(data["kind"])
     canonical = json.dumps({"principal": principal, **data}, sort_keys=True)
@@ -98,7 +99,7 @@ def to_row(item: _Base, principal: str) -> dict[str, Any]:
         "trace_id": item.trace_id,
         "model_version": item.model_version,
         "prompt_version": item.prompt_version,
-        "gold_version": data.get("gold_version"),
+        "gold_version": gold_version if data.get("gold_version") is None else data["gold_version"],
         "value": _value(item),
         "action": data.get("action"),
         "status": "pending" if kind == "correction" else "recorded",
@@ -121,16 +122,18 @@ class FeedbackStore:
         self._start = threading.Lock()
         self._known: dict[str, tuple[int | None, dict[str, str]]] = {}
 
-    def add(self, item: _Base, principal: str, timeout: float = 120.0) -> Stored:
+    def add(
+        self, item: _Base, principal: str, gold_version: int | None = None, timeout: float = 120.0
+    ) -> Stored:
         """Queue ``item`` for the writer and wait until it is committed (or found stored)."""
         self._ensure_writer()
-        pending = _Pending(to_row(item, principal))
+        pending = _Pending(to_row(item, principal, gold_version))
         self._queue.put(pending)
         return pending.future.result(timeout=timeout)
 
-    def add_now(self, item: _Base, principal: str) -> Stored:
+    def add_now(self, item: _Base, principal: str, gold_version: int | None = None) -> Stored:
         """Store ``item`` in this thread (the CLI: no writer thread)."""
-        pending = _Pending(to_row(item, principal))
+        pending = _Pending(to_row(item, principal, gold_version))
         self._commit(pending.row["kind"], [pending])
         return pending.future.result()
 

@@ -9,8 +9,11 @@ the caller may ``retrieve`` are returned. Every decision is audited.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -25,6 +28,7 @@ from aiready.policy.errors import AccessDenied, PolicyError
 from aiready.policy.query import _access, _bind_principal, _mask, _mask_for
 from aiready.retrieval.index import Searcher
 from aiready.storage import delta
+from aiready.storage.appender import appender
 from aiready.workspace.config import ModelConfig
 
 if TYPE_CHECKING:
@@ -120,7 +124,51 @@ def retrieve(
         for score, name, key in top
     ]
     result.latency_ms = (time.perf_counter() - start) * 1000
+    _log(ws, result, principal, purpose)
     return result
+
+
+LOG_SCHEMA = pa.schema(
+    [
+        ("at", pa.timestamp("us", tz="UTC")),
+        ("principal", pa.string()),
+        ("purpose", pa.string()),
+        ("dataset", pa.string()),
+        ("version", pa.int64()),
+        ("query_sha256", pa.string()),
+        ("hits", pa.int64()),
+        ("empty", pa.bool_()),
+        ("top_score", pa.float64()),
+        ("latency_ms", pa.float64()),
+    ]
+)
+
+
+def log_path(ws: Workspace) -> Path:
+    return ws.paths.lake / "_retrievals"
+
+
+def _log(ws: Workspace, result: RetrieveResult, principal: str, purpose: str) -> None:
+    """One telemetry row per dataset searched: the retrieval log behind rates and drift."""
+    log = appender(log_path(ws), LOG_SCHEMA)
+    digest = hashlib.sha256(result.query.encode()).hexdigest()
+    now = datetime.now(UTC)
+    for name, version in result.versions.items():
+        mine = [h for h in result.hits if h.dataset == name]
+        log.put(
+            {
+                "at": now,
+                "principal": principal,
+                "purpose": purpose,
+                "dataset": name,
+                "version": version,
+                "query_sha256": digest,
+                "hits": len(mine),
+                "empty": not result.hits,
+                "top_score": mine[0].score if mine else 0.0,
+                "latency_ms": result.latency_ms,
+            }
+        )
 
 
 def _models(ws: Workspace, datasets: list[str] | None) -> dict[str, ModelConfig]:

@@ -56,7 +56,8 @@ class Tracker:
                 logging.getLogger(noisy).setLevel(logging.WARNING)
 
             self.paths.state.mkdir(parents=True, exist_ok=True)
-            self._client = MlflowClient(tracking_uri=tracking_uri(self.paths))
+            uri = tracking_uri(self.paths)  # the registry too: a global default must not leak in
+            self._client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         return self._client
 
     @property

@@ -19,6 +19,7 @@ from aiready.certification import certify as certs
 from aiready.contracts import CompiledContract, LoadedContract, compile_contract, load_contract
 from aiready.errors import AireadyError, NotFoundError
 from aiready.feedback import FeedbackStore, Stored, corrections
+from aiready.feedback import report as feedback_report
 from aiready.gates import html
 from aiready.layers import bronze, gold, silver
 from aiready.layers.results import IngestResult, RefineResult, RunResult
@@ -462,6 +463,29 @@ class Workspace:
         found = corrections.applied(self, datasets)
         return sorted(c["id"] for c in found if c["id"] not in listed)
 
+    def feedback_report(self) -> dict[str, Any]:
+        """Failure rates, unanswered-query groups, decision quality and rule suggestions; the
+        rates are logged to MLflow as metrics, so they show as a time series across reports."""
+        data = feedback_report.report(self)
+        with self._run("feedback", None, None, None) as step:
+            metrics: dict[str, float] = {}
+            for row in data["failures"]:
+                prefix = f"{row['dataset']}.v{row['gold_version']}"
+                for key in ("retrieval_failure_rate", "hallucination_rate"):
+                    if row[key] is not None:
+                        metrics[f"{prefix}.{key}"] = row[key]
+            for row in data["decisions"]:
+                prefix = f"{row['dataset']}.v{row['gold_version']}.{row['model_version']}"
+                metrics[f"{prefix}.acceptance_rate"] = row["acceptance_rate"]
+                if row["outcome_value_mean"] is not None:
+                    metrics[f"{prefix}.outcome_value_mean"] = row["outcome_value_mean"]
+            metrics["unanswered_groups"] = len(data["unanswered"])
+            self.tracker.log(step.run_id, params={}, metrics=metrics, tags={})
+            self.tracker.log_json(step.run_id, data, "feedback_report.json")
+            self.tracker.finish(step.run_id, ok=True)
+            self._lineage(step, True)
+        return data
+
     def review_correction(
         self, feedback_id: str, accept: bool, reviewer: str, note: str | None = None
     ) -> corrections.Review:
@@ -540,7 +564,14 @@ class Workspace:
                     resource=dataset,
                     purpose=item.purpose,
                 )
-        stored = (self.feedback.add if wait else self.feedback.add_now)(item, principal)
+        version = None
+        if dataset in self.config.models:
+            try:
+                version = certs.certified_version(self.paths, dataset)
+            except NotFoundError:
+                version = None
+        add = self.feedback.add if wait else self.feedback.add_now
+        stored = add(item, principal, version)
         if stored.created and item.trace_id:
             value = _assessment_value(item)
             self.tracer.feedback(item.trace_id, item.kind, value, principal, _rationale(item))
