@@ -4,10 +4,12 @@ newest silver batch, with Evidently's tests (Wasserstein / Jensen-Shannon, or KS
 Examples:
   aiready drift customer_value          # exit 1 when the dataset drifted
   aiready drift payments --json
+  aiready drift --behaviour 24         # AI use: the last 24 h against the 24 h before
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -17,10 +19,27 @@ from aiready.cli._common import JsonOpt, WorkspaceOpt, console, emit_json, load
 
 
 def drift(
-    name: Annotated[str, typer.Argument(help="Gold model or dataset.")],
+    name: Annotated[
+        str, typer.Argument(help="Gold model or dataset (omit with --behaviour).")
+    ] = "",
+    behaviour: Annotated[
+        float | None,
+        typer.Option("--behaviour", help="Hours: AI use in the last window vs the one before."),
+    ] = None,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
+    if behaviour is not None:
+        data = load(workspace).behaviour_drift(timedelta(hours=behaviour))
+        if as_json:
+            emit_json(data)
+        else:
+            for key, value in data.items():
+                if key.endswith("_rate") or key in ("retrievals", "drifted"):
+                    console.print(f"{key}: {value}")
+        return 1 if data["drifted"] else 0
+    if not name:
+        raise typer.BadParameter("name a gold model or dataset, or use --behaviour HOURS")
     result = load(workspace).drift(name)
     if as_json:
         emit_json(result.asdict())

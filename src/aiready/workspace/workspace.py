@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -537,6 +538,25 @@ class Workspace:
             self.tracker.finish(step.run_id, ok=not result.report.drifted)
             self._lineage(step, True)
         return result
+
+    def behaviour_drift(self, window: timedelta = timedelta(days=1)) -> dict[str, Any]:
+        """How AI use changed: the last ``window`` against the one before (see drift.behaviour);
+        logged to MLflow as metrics, so the rates form a time series."""
+        from aiready.drift.behaviour import behaviour
+
+        data = behaviour(self, window)
+        with self._run("behaviour", None, None, None) as step:
+            metrics = {
+                f"behaviour.{k}": float(v[1])
+                for k, v in data.items()
+                if k.endswith("_rate") and isinstance(v, list) and v[1] is not None
+            }
+            metrics["behaviour.drifted"] = float(bool(data["drifted"]))
+            self.tracker.log(step.run_id, params={"window": data["window"]}, metrics=metrics)
+            self.tracker.log_json(step.run_id, data, "behaviour_drift.json")
+            self.tracker.finish(step.run_id, ok=not data["drifted"])
+            self._lineage(step, True)
+        return data
 
     @cached_property
     def tracer(self) -> Tracer:
