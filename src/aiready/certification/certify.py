@@ -9,8 +9,11 @@ appended to ``.aiready/lake/_certificates``; a version goes stale when its SLA l
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -248,10 +251,24 @@ def record(paths: Paths, cert: Certificate) -> None:
 
 
 def history(paths: Paths, model: str) -> list[dict[str, Any]]:
-    """Every certificate of ``model``, oldest first."""
-    table = delta.read(paths.certificates, filter=pc.field("model") == model)
+    """Every certificate of ``model``, oldest first (re-read only when the table changed)."""
+    rows = _all(paths.certificates, _log_head(paths.certificates))
+    return [dict(r) for r in rows if r["model"] == model]
+
+
+def _log_head(path: Path) -> str:
+    """The newest commit file of a Delta table: a cheap cache key for its current version."""
+    log = path / "_delta_log"
+    if not log.is_dir():
+        return ""
+    return max((e.name for e in os.scandir(log) if e.name.endswith(".json")), default="")
+
+
+@lru_cache(maxsize=16)
+def _all(path: Path, head: str) -> tuple[dict[str, Any], ...]:
+    table = delta.read(path)
     rows = [] if table is None else table.to_pylist()
-    return sorted(rows, key=lambda r: r["evaluated_at"])
+    return tuple(sorted(rows, key=lambda r: r["evaluated_at"]))
 
 
 def first(paths: Paths, model: str, version: int) -> dict[str, Any] | None:

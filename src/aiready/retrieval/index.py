@@ -145,6 +145,7 @@ class Searcher:
 
     def __init__(self) -> None:
         self._open: dict[tuple[str, int], tantivy.Index] = {}
+        self._id_sets: dict[tuple[str, int, frozenset[str]], tantivy.Query] = {}
         self._lock = threading.Lock()
 
     def index(self, paths: Paths, model: ModelConfig, version: int) -> tantivy.Index:
@@ -159,6 +160,20 @@ class Searcher:
                 self._open[key] = idx
             return self._open[key]
 
+    def _id_set(
+        self, model: str, version: int, schema: tantivy.Schema, ids: frozenset[str]
+    ) -> tantivy.Query:
+        """The id restriction of a row filter, built once per (version, id set)."""
+        key = (model, version, ids)
+        with self._lock:
+            query = self._id_sets.get(key)
+            if query is None:
+                if len(self._id_sets) > 256:
+                    self._id_sets.clear()
+                query = tantivy.Query.term_set_query(schema, ID, sorted(ids))
+                self._id_sets[key] = query
+            return query
+
     def search(
         self,
         paths: Paths,
@@ -166,7 +181,7 @@ class Searcher:
         version: int,
         text: str,
         k: int,
-        allowed: set[str] | None,
+        allowed: frozenset[str] | set[str] | None,
         filters: dict[str, str],
     ) -> list[tuple[str, float]]:
         """Top ``k`` (id, score); ``allowed`` and ``filters`` restrict before ranking."""
@@ -177,7 +192,7 @@ class Searcher:
         if allowed is not None:
             if not allowed:
                 return []
-            must.append(tantivy.Query.term_set_query(schema, ID, sorted(allowed)))
+            must.append(self._id_set(model.name, version, schema, frozenset(allowed)))
         for column, value in filters.items():
             must.append(tantivy.Query.term_query(schema, filter_field(column), value))
         if must:

@@ -10,9 +10,11 @@ the caller may ``retrieve`` are returned. Every decision is audited.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +37,18 @@ if TYPE_CHECKING:
     from aiready.workspace.workspace import Workspace
 
 MAX_K = 100
+_base: Any = None
+_base_lock = threading.Lock()
+
+
+def _cursor() -> Any:
+    """A cursor on one shared in-memory DuckDB (a new connection costs ~30 ms)."""
+    global _base
+    with _base_lock:
+        if _base is None:
+            _base = connect()
+            _base.execute("SET GLOBAL TimeZone = 'UTC'")
+        return _base.cursor()
 
 
 @dataclass
@@ -106,9 +120,9 @@ def retrieve(
         result.versions[name] = version
         for key, score in searcher.search(ws.paths, model, version, query, k, allowed, mine):
             ranked.append((score, name, key))
-    audit.append(ws.audit_path, ws.paths.locks, result.decisions)
     denied = [d for d in result.decisions if not d.allowed]
     if datasets and denied and not result.versions:
+        audit.append(ws.audit_path, ws.paths.locks, result.decisions)
         first = denied[0]
         raise AccessDenied(
             f"{principal} may not retrieve {first.resource} for {purpose!r}: {first.reason}",
@@ -118,7 +132,10 @@ def retrieve(
         )
     ranked.sort(key=lambda t: (-t[0], t[1], t[2]))
     top = ranked[:k]
-    records = _fetch(ws, models, top, principal, purpose, result)
+    try:
+        records = _fetch(ws, models, top, principal, purpose, result)
+    finally:  # every decision of this request, in one audit commit
+        audit.append(ws.audit_path, ws.paths.locks, result.decisions)
     result.hits = [
         Hit(name, result.versions[name], key, score, records.get((name, key), {}))
         for score, name, key in top
@@ -206,12 +223,6 @@ def _own_filters(model: ModelConfig, filters: dict[str, str], named: bool) -> di
     return {k: str(v) for k, v in filters.items()}
 
 
-def _files(ws: Workspace, name: str, version: int) -> list[str]:
-    dt = delta.table(ws.paths.table("gold", name), version)
-    assert dt is not None
-    return list(dt.file_uris())
-
-
 def _allowed_ids(
     ws: Workspace,
     model: ModelConfig,
@@ -219,7 +230,7 @@ def _allowed_ids(
     principal: str,
     purpose: str,
     result: RetrieveResult,
-) -> set[str] | None:
+) -> frozenset[str] | None:
     """Ids the caller's row filter admits (None: no row filter applies)."""
     access = _access(ws)
     row_filter = (access.get("row_filters") or {}).get(model.name)
@@ -234,14 +245,38 @@ def _allowed_ids(
     )
     where = _bind_principal(str(row_filter), attrs)
     result.filtered[model.name] = where
+    return _ids_where(ws.paths.table("gold", model.name), model, version, where)
+
+
+@lru_cache(maxsize=256)
+def _ids_where(path: Path, model: ModelConfig, version: int, where: str) -> frozenset[str]:
+    """Record ids of a (immutable) gold version that a row filter admits; cached."""
     assert model.retrieval is not None
-    files = ", ".join(lit(f) for f in _files(ws, model.name, version))
-    con = connect()
-    rows = con.sql(
-        f"SELECT CAST({ident(model.retrieval.id)} AS VARCHAR) FROM "
-        f"read_parquet([{files}], union_by_name = true) WHERE {where}"
-    ).fetchall()
-    return {str(r[0]) for r in rows}
+    files = ", ".join(lit(f) for f in _version_files(path, version))
+    rows = (
+        _cursor()
+        .sql(
+            f"SELECT CAST({ident(model.retrieval.id)} AS VARCHAR) FROM "
+            f"read_parquet([{files}], union_by_name = true) WHERE {where}"
+        )
+        .fetchall()
+    )
+    return frozenset(str(r[0]) for r in rows)
+
+
+@lru_cache(maxsize=256)
+def _version_files(path: Path, version: int) -> tuple[str, ...]:
+    """The Parquet files of one Delta version (a version never changes: cached)."""
+    dt = delta.table(path, version)
+    assert dt is not None
+    return tuple(dt.file_uris())
+
+
+@lru_cache(maxsize=256)
+def _version_columns(path: Path, version: int) -> tuple[str, ...]:
+    dt = delta.table(path, version)
+    assert dt is not None
+    return tuple(pa.schema(dt.schema().to_arrow()).names)
 
 
 def _fetch(
@@ -261,9 +296,8 @@ def _fetch(
         assert model.retrieval is not None
         version = result.versions[name]
         keys = [k for _, n, k in top if n == name]
-        dt = delta.table(ws.paths.table("gold", name), version)
-        assert dt is not None
-        columns = [c for c in pa.schema(dt.schema().to_arrow()).names if not c.startswith("_")]
+        path = ws.paths.table("gold", name)
+        columns = [c for c in _version_columns(path, version) if not c.startswith("_")]
         projections = []
         for column in columns:
             decision = ws.policy.decide(principal, "retrieve", f"{name}.{column}", purpose)
@@ -279,12 +313,12 @@ def _fetch(
                     expr = _mask(expr, mask)
                     result.masked[f"{name}.{column}"] = mask
             projections.append(f"{expr} AS {ident(column)}")
-        files = ", ".join(lit(f) for f in dt.file_uris())
+        files = ", ".join(lit(f) for f in _version_files(path, version))
         key_col = ident(model.retrieval.id)
         listed = ", ".join(lit(k) for k in keys)
         body = ", ".join([f"CAST({key_col} AS VARCHAR) AS __key", *projections])
         table = (
-            connect()
+            _cursor()
             .sql(
                 f"SELECT {body} FROM read_parquet([{files}], union_by_name = true) "
                 f"WHERE CAST({key_col} AS VARCHAR) IN ({listed})"
@@ -294,6 +328,5 @@ def _fetch(
         for row in table.to_pylist():
             key = row.pop("__key")
             out[(name, key)] = row
-    audit.append(ws.audit_path, ws.paths.locks, extra)
     result.decisions.extend(extra)
     return out
