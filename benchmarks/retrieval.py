@@ -33,7 +33,31 @@ os.environ.setdefault("AIREADY_MLFLOW__ENABLED", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 RESULTS = Path(__file__).parent / "results_retrieval.json"
-WORDS = ["refund", "delivery", "parcel", "invoice", "warranty", "broken", "late", "missing", "charge", "card", "account", "password", "address", "shipping", "return", "exchange", "discount", "coupon", "subscription", "cancel", "upgrade", "battery", "screen"]
+WORDS = [
+    "refund",
+    "delivery",
+    "parcel",
+    "invoice",
+    "warranty",
+    "broken",
+    "late",
+    "missing",
+    "charge",
+    "card",
+    "account",
+    "password",
+    "address",
+    "shipping",
+    "return",
+    "exchange",
+    "discount",
+    "coupon",
+    "subscription",
+    "cancel",
+    "upgrade",
+    "battery",
+    "screen",
+]
 
 
 def workspace(root: Path, records: int) -> Any:
