@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from aiready.certification.certify import certified_version
 from aiready.engines.duckdb.gate import connect
-from aiready.engines.duckdb.sql import ident, lit
+from aiready.engines.duckdb.sql import ident
 from aiready.errors import NotFoundError
 from aiready.policy import audit
 from aiready.policy.engine import Decision
@@ -252,24 +252,26 @@ def _allowed_ids(
 def _ids_where(path: Path, model: ModelConfig, version: int, where: str) -> frozenset[str]:
     """Record ids of a (immutable) gold version that a row filter admits; cached."""
     assert model.retrieval is not None
-    files = ", ".join(lit(f) for f in _version_files(path, version))
-    rows = (
-        _cursor()
-        .sql(
-            f"SELECT CAST({ident(model.retrieval.id)} AS VARCHAR) FROM "
-            f"read_parquet([{files}], union_by_name = true) WHERE {where}"
-        )
-        .fetchall()
-    )
+    snapshot, _ = _version_table(path, version, model.retrieval.id)
+    cursor = _cursor()
+    cursor.register("__version", snapshot)
+    rows = cursor.sql(
+        f"SELECT CAST({ident(model.retrieval.id)} AS VARCHAR) FROM __version WHERE {where}"
+    ).fetchall()
+    cursor.close()
     return frozenset(str(r[0]) for r in rows)
 
 
-@lru_cache(maxsize=256)
-def _version_files(path: Path, version: int) -> tuple[str, ...]:
-    """The Parquet files of one Delta version (a version never changes: cached)."""
+@lru_cache(maxsize=8)
+def _version_table(path: Path, version: int, key: str) -> tuple[pa.Table, dict[str, int]]:
+    """A certified gold version in memory, with its record key → row position (a version never
+    changes, and a retrievable model is a business-ready table, not a raw log)."""
     dt = delta.table(path, version)
     assert dt is not None
-    return tuple(dt.file_uris())
+    names = [n for n in pa.schema(dt.schema().to_arrow()).names if not n.startswith("_")]
+    table = dt.to_pyarrow_dataset().to_table(columns=names)
+    keys = table.column(key).cast(pa.string()).to_pylist()
+    return table, {k: i for i, k in enumerate(keys)}
 
 
 @lru_cache(maxsize=256)
@@ -313,18 +315,14 @@ def _fetch(
                     expr = _mask(expr, mask)
                     result.masked[f"{name}.{column}"] = mask
             projections.append(f"{expr} AS {ident(column)}")
-        files = ", ".join(lit(f) for f in _version_files(path, version))
+        snapshot, positions = _version_table(path, version, model.retrieval.id)
+        hits = snapshot.take([positions[k] for k in keys if k in positions])
         key_col = ident(model.retrieval.id)
-        listed = ", ".join(lit(k) for k in keys)
         body = ", ".join([f"CAST({key_col} AS VARCHAR) AS __key", *projections])
-        table = (
-            _cursor()
-            .sql(
-                f"SELECT {body} FROM read_parquet([{files}], union_by_name = true) "
-                f"WHERE CAST({key_col} AS VARCHAR) IN ({listed})"
-            )
-            .to_arrow_table()
-        )
+        cursor = _cursor()
+        cursor.register("__hits", hits)  # masks run in SQL, on the k hits only
+        table = cursor.sql(f"SELECT {body} FROM __hits").to_arrow_table()
+        cursor.close()
         for row in table.to_pylist():
             key = row.pop("__key")
             out[(name, key)] = row
