@@ -32,6 +32,9 @@ bench: $(STAMP)
 	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/python benchmarks/gates.py
 	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/python benchmarks/publish.py
 	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/python benchmarks/policy.py
+	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/python benchmarks/retrieval.py
+	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/python benchmarks/drift.py
+	$(BIN)/python benchmarks/collect.py
 
 clean:
 	rm -rf $(VENV) aiready-demo .pytest_cache .mypy_cache .ruff_cache

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 WORK = Path(__file__).parent / ".work"
-RESULTS = Path(__file__).parent / "results.json"
+RESULTS = Path(__file__).parent / "results_gates.json"
 CONTRACT = """\
 apiVersion: v3.1.0
 kind: DataContract

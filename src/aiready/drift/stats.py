@@ -14,6 +14,7 @@ are treated as categorical (as Evidently does for low-cardinality numbers).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -72,9 +73,10 @@ def _values(column: pa.ChunkedArray, numeric: bool) -> np.ndarray[Any, Any]:
 def _categorical(
     ref: np.ndarray[Any, Any], cur: np.ndarray[Any, Any], large: bool
 ) -> tuple[str, float, float, bool]:
-    keys = sorted(set(ref.tolist()) | set(cur.tolist()), key=str)
-    ref_counts = np.array([np.sum(ref == k) for k in keys], dtype=float)
-    cur_counts = np.array([np.sum(cur == k) for k in keys], dtype=float)
+    ref_seen, cur_seen = Counter(ref.tolist()), Counter(cur.tolist())
+    keys = sorted(set(ref_seen) | set(cur_seen), key=str)
+    ref_counts = np.array([ref_seen[k] for k in keys], dtype=float)
+    cur_counts = np.array([cur_seen[k] for k in keys], dtype=float)
     if large:
         value = float(jensenshannon(ref_counts / ref_counts.sum(), cur_counts / cur_counts.sum()))
         return "jensenshannon", value, DISTANCE_THRESHOLD, value >= DISTANCE_THRESHOLD
