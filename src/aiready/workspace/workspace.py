@@ -558,6 +558,24 @@ class Workspace:
             self._lineage(step, True)
         return data
 
+    def score(self) -> dict[str, Any]:
+        """The AI-readiness scorecard (see scorecard); each property is logged to MLflow as a
+        metric, so the scores form a time series across runs of ``aiready score``."""
+        from aiready.scorecard import score
+
+        card = score(self)
+        with self._run("score", None, None, None) as step:
+            metrics = {f"score.{p}": v for p, v in card["workspace"]["scores"].items()}
+            metrics["score.overall"] = card["workspace"]["overall"]
+            for item in card["items"]:
+                for prop, value in item["scores"].items():
+                    metrics[f"score.{item['name']}.{prop}"] = value
+            self.tracker.log(step.run_id, params={}, metrics=metrics)
+            self.tracker.log_json(step.run_id, card, "scorecard.json")
+            self.tracker.finish(step.run_id, ok=True)
+            self._lineage(step, True)
+        return card
+
     @cached_property
     def tracer(self) -> Tracer:
         return Tracer(self.config.name, self.paths)
