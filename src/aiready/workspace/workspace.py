@@ -576,6 +576,20 @@ class Workspace:
             self._lineage(step, True)
         return card
 
+    def report(self, output: Path) -> Path:
+        """Write the self-contained HTML report to ``output`` and log it to MLflow."""
+        from aiready.scorecard.report import render
+
+        card = self.score()
+        page = render(self, card)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(page, encoding="utf-8")
+        with self._run("report", None, None, None) as step:
+            self.tracker.log_text(step.run_id, page, "report.html")
+            self.tracker.finish(step.run_id, ok=True)
+            self._lineage(step, True)
+        return output
+
     @cached_property
     def tracer(self) -> Tracer:
         return Tracer(self.config.name, self.paths)

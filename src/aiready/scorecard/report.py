@@ -1,0 +1,252 @@
+"""``aiready report``: one self-contained HTML file (plots inlined as SVG, no network to open it).
+
+Sections: the scorecard and its top fixes; rows through the layers; gate pass rate per batch over
+time and quarantine reasons; freshness and certification of gold; drift per column; feedback and
+decision trends; the lineage graph. Plots are drawn with matplotlib (Agg backend).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+matplotlib.rcParams["svg.fonttype"] = "none"  # labels stay text: searchable, small, accessible
+import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
+from matplotlib.figure import Figure  # noqa: E402
+
+from aiready.drift import latest as latest_drift  # noqa: E402
+from aiready.layers import ledger  # noqa: E402
+from aiready.lineage.graph import load_runs  # noqa: E402
+from aiready.scorecard.score import PROPERTIES  # noqa: E402
+from aiready.storage import delta  # noqa: E402
+
+if TYPE_CHECKING:
+    from aiready.workspace.workspace import Workspace
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px;color:#222}
+h1{margin-bottom:0}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;margin:.5rem 0}td,th{padding:4px 10px;border-bottom:1px solid #eee;
+text-align:left}.low{color:#b03a2e;font-weight:600}.ok{color:#1e8449}.muted{color:#777}
+figure{margin:.5rem 0}
+"""
+
+
+def _svg(fig: Figure) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buffer.getvalue()
+    return f"<figure>{text[text.index('<svg') :]}</figure>"
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _scorecard(card: dict[str, Any]) -> str:
+    head = "".join(f"<th>{p.replace('_', '-')}</th>" for p in PROPERTIES)
+    rows = []
+    for item in [*card["items"], {"name": "workspace", "layer": "", **card["workspace"]}]:
+        cells = "".join(
+            f"<td class={'low' if item['scores'][p] < 50 else 'ok'}>{item['scores'][p]:.0f}</td>"
+            for p in PROPERTIES
+        )
+        rows.append(
+            f"<tr><td>{_esc(item['name'])}</td><td>{_esc(item.get('layer') or '')}</td>{cells}"
+            f"<td><b>{item['overall']:.0f}</b></td></tr>"
+        )
+    fixes = "".join(
+        f"<li>+{f['impact']:.1f} <b>{_esc(f['target'])}</b>: {_esc(f['fix'])} "
+        f"<span class=muted>({_esc(f['evidence'])})</span></li>"
+        for f in card["workspace"]["top_fixes"]
+    )
+    fig, ax = plt.subplots(figsize=(8, 2.8))
+    names = [i["name"] for i in card["items"]]
+    width = 0.8 / max(len(names), 1)
+    for k, item in enumerate(card["items"]):
+        xs = [p + k * width for p in range(len(PROPERTIES))]
+        ax.bar(xs, [item["scores"][p] for p in PROPERTIES], width, label=item["name"])
+    ax.set_xticks([p + 0.4 - width / 2 for p in range(len(PROPERTIES))], list(PROPERTIES))
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=7, ncol=4)
+    return (
+        f"<table><tr><th>name</th><th>layer</th>{head}<th>overall</th></tr>{''.join(rows)}</table>"
+        f"{_svg(fig)}<h3>Top fixes</h3><ol>{fixes or '<li>nothing to fix</li>'}</ol>"
+    )
+
+
+def _layers(ws: Workspace) -> str:
+    names = list(ws.config.datasets)
+    counts = {
+        layer: [delta.count(ws.paths.table(layer, n)) for n in names]
+        for layer in ("bronze", "silver", "quarantine")
+    }
+    fig, ax = plt.subplots(figsize=(8, 2.6))
+    width = 0.27
+    for k, (layer, values) in enumerate(counts.items()):
+        ax.bar([i + k * width for i in range(len(names))], values, width, label=layer)
+    ax.set_xticks([i + width for i in range(len(names))], names)
+    ax.legend(fontsize=8)
+    gold = "".join(
+        f"<tr><td>{_esc(m)}</td><td>{delta.count(ws.paths.table('gold', m))}</td></tr>"
+        for m in ws.config.models
+    )
+    return f"{_svg(fig)}<table><tr><th>gold model</th><th>rows</th></tr>{gold}</table>"
+
+
+def _quality(ws: Workspace) -> str:
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 2.8))
+    for name in ws.config.datasets:
+        batches = sorted(
+            ledger.refined(ws.paths.refined_ledger, name).values(), key=lambda r: r["refined_at"]
+        )
+        if batches:
+            left.plot(
+                [b["refined_at"] for b in batches],
+                [100 * b["rows_out"] / b["rows_in"] if b["rows_in"] else 100 for b in batches],
+                marker="o",
+                label=name,
+            )
+    left.set_title("gate pass rate per batch (%)", fontsize=9)
+    left.tick_params(axis="x", labelsize=6, rotation=30)
+    left.legend(fontsize=7)
+    reasons: Counter[str] = Counter()
+    for name in ws.config.datasets:
+        table = delta.read(ws.paths.table("quarantine", name), ["_reasons"])
+        for row in table.column("_reasons").to_pylist() if table is not None else []:
+            reasons.update(f"{name}:{r['code']}" for r in row or [])
+    top = reasons.most_common(12)
+    right.barh([k for k, _ in top][::-1], [v for _, v in top][::-1])
+    right.set_title("quarantine reasons (rows)", fontsize=9)
+    right.tick_params(axis="y", labelsize=7)
+    return _svg(fig)
+
+
+def _gold(ws: Workspace) -> str:
+    rows = []
+    for name in ws.config.models:
+        s = ws.status_of_model(name)
+        drift = s.get("drift") or {}
+        rows.append(
+            f"<tr><td>{_esc(name)}</td><td>{_esc(s['gold_version'])}</td>"
+            f"<td class={'ok' if s['certified'] else 'low'}>{s['certified']}</td>"
+            f"<td>{_esc(s['certified_version'])}</td><td>{_esc(s['freshness_lag_s'])}</td>"
+            f"<td>{'yes' if s['stale'] else 'no'}</td><td>{_esc(drift.get('drifted', '–'))}</td>"
+            f"<td>{_esc('; '.join(s['certificate_reasons']))}</td></tr>"
+        )
+    return (
+        "<table><tr><th>model</th><th>version</th><th>certified</th><th>served</th>"
+        "<th>freshness lag (s)</th><th>stale</th><th>drifted</th><th>reasons</th></tr>"
+        f"{''.join(rows)}</table>"
+    )
+
+
+def _drift(ws: Workspace) -> str:
+    found: list[tuple[str, dict[str, Any]]] = []
+    for name in [*ws.config.datasets, *ws.config.models]:
+        checked = latest_drift(ws.paths, name)
+        if checked:
+            found.append((name, checked))
+    if not found:
+        return "<p class=muted>No drift check yet: <code>aiready drift NAME</code>.</p>"
+    fig, axes = plt.subplots(1, len(found), figsize=(4 * len(found), 2.6), squeeze=False)
+    for ax, (name, d) in zip(axes[0], found, strict=True):
+        cols = d["columns"]
+        ax.barh(
+            [c["column"] for c in cols],
+            [c["value"] for c in cols],
+            color=["#c0392b" if c["drifted"] else "#27ae60" for c in cols],
+        )
+        ax.set_title(f"{name}: {d['current']} vs {d['reference']}", fontsize=8)
+        ax.tick_params(labelsize=7)
+    return _svg(fig) + "<p class=muted>Red: drifted (distance ≥ 0.1, or p < 0.05).</p>"
+
+
+def _feedback(ws: Workspace) -> str:
+    per_day: dict[str, Counter[str]] = defaultdict(Counter)
+    accepted: Counter[str] = Counter()
+    decided: Counter[str] = Counter()
+    for kind in (
+        "correction",
+        "hallucination",
+        "retrieval_failure",
+        "rating",
+        "decision",
+        "outcome",
+    ):
+        for row in ws.feedback.rows(kind):
+            day = row["created_at"].date().isoformat()
+            per_day[kind][day] += 1
+            if kind == "decision":
+                decided[day] += 1
+                accepted[day] += row["action"] == "accepted"
+    if not per_day:
+        return "<p class=muted>No feedback yet.</p>"
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 2.6))
+    for kind, counts in per_day.items():
+        xs = sorted(counts)
+        left.plot(xs, [counts[x] for x in xs], marker="o", label=kind)
+    left.set_title("feedback per day", fontsize=9)
+    left.legend(fontsize=7)
+    decision_days = sorted(decided)
+    right.plot(decision_days, [accepted[d] / decided[d] for d in decision_days], marker="o")
+    right.set_ylim(0, 1)
+    right.set_title("decisions accepted (share)", fontsize=9)
+    return _svg(fig)
+
+
+def _lineage(ws: Workspace) -> str:
+    runs = load_runs(ws.paths.lineage)
+    edges: set[tuple[str, str]] = set()
+    for run in runs:
+        for i in run.inputs:
+            for o in run.outputs:
+                src = f"file:{i.name.rsplit('/', 1)[-1]}" if i.namespace == "file" else i.name
+                edges.add((src, o.name))
+    if not edges:
+        return "<p class=muted>No lineage events yet.</p>"
+    order = {"file": 0, "bronze": 1, "silver": 2, "quarantine": 2, "gold": 3}
+    nodes = sorted({n for e in edges for n in e})
+    columns: dict[int, list[str]] = defaultdict(list)
+    for n in nodes:
+        columns[order.get(n.split(":", 1)[0].split(".", 1)[0], 3)].append(n)
+    pos = {n: (x, -y) for x, ns in columns.items() for y, n in enumerate(ns)}
+    height = max(len(ns) for ns in columns.values())
+    fig, ax = plt.subplots(figsize=(10, 0.5 + 0.45 * height))
+    for a, b in edges:
+        (x0, y0), (x1, y1) = pos[a], pos[b]
+        ax.annotate("", (x1, y1), (x0, y0), arrowprops={"arrowstyle": "->", "color": "#888"})
+    for n, (x, y) in pos.items():
+        ax.text(x, y, n, ha="center", va="center", fontsize=7,
+                bbox={"boxstyle": "round", "fc": "#eef", "ec": "#99b"})  # fmt: skip
+    ax.set_xlim(-0.6, 3.6)
+    ax.set_ylim(-height, 1)
+    ax.axis("off")
+    return _svg(fig)
+
+
+def render(ws: Workspace, card: dict[str, Any]) -> str:
+    """The whole report as one HTML document."""
+    sections = [
+        ("AI-readiness scorecard", _scorecard(card)),
+        ("Rows through the layers", _layers(ws)),
+        ("Quality over time and quarantine reasons", _quality(ws)),
+        ("Gold: certification and freshness", _gold(ws)),
+        ("Drift per column", _drift(ws)),
+        ("Feedback and decisions", _feedback(ws)),
+        ("Lineage", _lineage(ws)),
+    ]
+    body = "".join(f"<h2>{_esc(t)}</h2>{s}" for t, s in sections)
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"<!doctype html><html lang=en><meta charset=utf-8>"
+        f"<title>aiready report: {_esc(ws.config.name)}</title><style>{STYLE}</style>"
+        f"<h1>aiready report: {_esc(ws.config.name)}</h1><p class=muted>{now}</p>{body}</html>"
+    )
