@@ -124,19 +124,25 @@ def refine(
                 assertions=_assertions(replays),
             )
         )
-    outputs = [
-        DatasetRef(
-            name=f"silver.{name}",
-            version=result.silver_version,
-            fields=_contract_fields(contract),
-            rows=totals["rows_out"],
-        ),
-        DatasetRef(
-            name=f"quarantine.{name}",
-            version=result.quarantine_version,
-            rows=totals["rows_quarantined"],
-        ),
-    ]
+    outputs = []
+    released = result.replay.released if result.replay else 0
+    if totals["rows_out"] or released:  # a batch whose rows all failed wrote no silver version
+        outputs.append(
+            DatasetRef(
+                name=f"silver.{name}",
+                version=result.silver_version,
+                fields=_contract_fields(contract),
+                rows=totals["rows_out"],
+            )
+        )
+    if totals["rows_quarantined"] or replays:
+        outputs.append(
+            DatasetRef(
+                name=f"quarantine.{name}",
+                version=result.quarantine_version,
+                rows=totals["rows_quarantined"],
+            )
+        )
     return inputs, outputs
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
@@ -129,6 +129,15 @@ def create_app(ws: Workspace, limiter: FailureLimiter | None = None) -> FastAPI:
         return who
 
     Principal = Annotated[str, Depends(principal)]
+
+    from aiready.service import console
+
+    app.include_router(console.router(ws, guard))
+    app.mount("/ui/static", console.static(), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/ui", status_code=307)
 
     @app.get("/health")
     def health() -> dict[str, Any]:
