@@ -543,9 +543,10 @@ def _sql_rule(
         text = _PROPERTY_REF.sub(f'"{column}"', text)
     try:
         tree = sqlglot.parse_one(text, dialect="duckdb")
-    except sqlglot.errors.ParseError as exc:
+    except sqlglot.errors.SqlglotError as exc:  # ParseError, or a TokenError
+        errors = getattr(exc, "errors", None)
         raise ctx.error(
-            f"SQL rule does not parse: {exc.errors[0]['description'] if exc.errors else exc}",
+            f"SQL rule does not parse: {errors[0]['description'] if errors else exc}",
             f"{where}.query",
         ) from exc
     base = str(label or f"{column or 'dataset'}.sql")

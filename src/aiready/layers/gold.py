@@ -86,6 +86,8 @@ def _parse(model: str, sql: str) -> exp.Query:
         raise ConfigError(
             f"model SQL does not parse: {exc.errors[0]['description']}", model=model
         ) from exc
+    except sqlglot.errors.SqlglotError as exc:  # a TokenError: unterminated comment or string
+        raise ConfigError(f"model SQL does not parse: {exc}", model=model) from exc
     if not isinstance(tree, exp.Query):
         raise ConfigError("a model is one SELECT query", model=model)
     return tree

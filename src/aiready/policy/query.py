@@ -23,11 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import pyarrow as pa
 import sqlglot
 import yaml
 from sqlglot import exp
-from sqlglot.errors import OptimizeError, ParseError
+from sqlglot.errors import OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
 
@@ -78,6 +79,8 @@ def _parse(sql: str) -> exp.Query:
         statements = sqlglot.parse(sql, dialect="duckdb")
     except ParseError as exc:
         raise PolicyError(f"query does not parse: {exc.errors[0]['description']}") from exc
+    except SqlglotError as exc:  # e.g. a TokenError on an unterminated comment or string
+        raise PolicyError(f"query does not parse: {exc}") from exc
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise PolicyError("only one read-only SELECT query is allowed; writes are refused")
     tree = statements[0]
@@ -170,7 +173,7 @@ def governed_query(
         tree = qualify(
             tree, schema=schema, dialect="duckdb", expand_stars=True, validate_qualify_columns=True
         )
-    except OptimizeError as exc:
+    except (OptimizeError, SqlglotError) as exc:
         raise PolicyError(f"query cannot be resolved against the catalog: {exc}") from exc
     used = _columns_used(tree)
     decisions = [engine.decide(principal, "query", name, purpose) for _, name in sources]
@@ -249,7 +252,11 @@ def _run(
     query = tree.sql("duckdb")
     if limit is not None:
         query = f"SELECT * FROM ({query}) LIMIT {int(limit)}"
-    result.table = con.sql(query).to_arrow_table()
+    try:
+        result.table = con.sql(query).to_arrow_table()
+    except duckdb.Error as exc:  # valid for sqlglot, refused by DuckDB: a clear error, not a crash
+        first = str(exc).splitlines()[0]
+        raise PolicyError(f"query failed: {first}") from exc
     return result
 
 
