@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 import aiready
 from aiready.service import keys
 from aiready.service.app import create_app
 from tests.feedback.test_corrections import correction
 from tests.retrieval.test_retrieval import make
+from tests.serving import serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -39,24 +36,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[aiready.W
     )
     ws.ingest()
     ws.refine()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(ws), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{url}/health").status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield ws, url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(ws)) as url:
+        yield ws, url
 
 
 @pytest.fixture(scope="module")

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +18,7 @@ from aiready import AireadyError
 from aiready.service import keys
 from aiready.service.app import create_app
 from tests.retrieval.test_retrieval import make
+from tests.serving import serving
 
 RAW_EMAILS = {f"writer{i}@example.com" for i in range(12)}
 
@@ -67,24 +64,8 @@ def test_fuzzed_sql_is_refused_or_governed_never_leaks(
 
 @pytest.fixture(scope="module")
 def url(ws: aiready.Workspace) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(ws), host="127.0.0.1", port=port, log_level="critical")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{base}/health").status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(ws)) as base:
+        yield base
 
 
 json_values = st.recursive(

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,19 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from deltalake import DeltaTable
 
 import aiready
 from aiready.service import keys
 from aiready.service.app import FailureLimiter, create_app
 from tests.retrieval.test_retrieval import make
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.serving import free_port, serving
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes] | None = None) -> None:
@@ -305,20 +297,8 @@ def test_two_clients_posting_500_each_store_exactly_1000_rows(server: Server) ->
 
 def test_failed_authentications_are_rate_limited(tmp_path: Path) -> None:
     ws = make(tmp_path, n=8)
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(ws, FailureLimiter(limit=5, window=60)),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url)
-        key, _ = keys.create(ws.paths, "alice")
+    key, _ = keys.create(ws.paths, "alice")
+    with serving(create_app(ws, FailureLimiter(limit=5, window=60))) as url:
         codes = [
             httpx.get(
                 f"{url}/datasets", params={"purpose": "s"}, headers={"X-API-Key": f"ark_x_{i}"}
@@ -327,12 +307,5 @@ def test_failed_authentications_are_rate_limited(tmp_path: Path) -> None:
         ]
         assert codes == [401] * 5 + [429] * 3
         # even the right key waits out the window: brute force cannot continue
-        assert (
-            httpx.get(
-                f"{url}/datasets", params={"purpose": "s"}, headers={"X-API-Key": key}
-            ).status_code
-            == 429
-        )
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+        right = httpx.get(f"{url}/datasets", params={"purpose": "s"}, headers={"X-API-Key": key})
+        assert right.status_code == 429
