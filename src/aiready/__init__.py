@@ -17,6 +17,7 @@ from aiready.contracts import (
     compile_contract,
     load_contract,
 )
+from aiready.drift import ColumnDrift, DriftReport, DriftResult
 from aiready.errors import (
     AireadyError,
     CommitConflictError,
@@ -29,6 +30,14 @@ from aiready.errors import (
     TerminalError,
     TransientError,
 )
+from aiready.feedback import (
+    Correction,
+    DecisionRecord,
+    Hallucination,
+    Outcome,
+    Rating,
+    RetrievalFailure,
+)
 from aiready.gates import GateReport, RuleResult
 from aiready.layers.gold import PublishResult
 from aiready.layers.results import (
@@ -38,8 +47,11 @@ from aiready.layers.results import (
     ReplayResult,
     RunResult,
 )
+from aiready.policy import AccessDenied, AuditTampered, Decision, PolicyError
 from aiready.reasons import Category, ReasonCode
+from aiready.retrieval import Hit, RetrieveResult
 from aiready.workspace import DatasetConfig, ModelConfig, Workspace, WorkspaceConfig
+from aiready.workspace.config import LineageConfig, RetrievalConfig
 
 __version__ = "0.1.0"
 
@@ -64,26 +76,43 @@ def read_certified(model: str, workspace: str | None = None) -> object:
 
 
 __all__ = [
+    "AccessDenied",
     "AireadyError",
+    "AuditTampered",
     "Category",
     "Column",
+    "ColumnDrift",
     "CommitConflictError",
     "CompiledContract",
     "ConfigError",
     "ContractError",
+    "Correction",
     "DatasetConfig",
+    "Decision",
+    "DecisionRecord",
+    "DriftReport",
+    "DriftResult",
     "FileIngest",
     "GateFailedError",
     "GateReport",
+    "Hallucination",
+    "Hit",
     "IngestResult",
     "Limit",
+    "LineageConfig",
     "LoadedContract",
     "ModelConfig",
     "NotFoundError",
+    "Outcome",
+    "PolicyError",
     "PublishResult",
+    "Rating",
     "ReasonCode",
     "RefineResult",
     "ReplayResult",
+    "RetrievalConfig",
+    "RetrievalFailure",
+    "RetrieveResult",
     "Rule",
     "RuleResult",
     "RunResult",

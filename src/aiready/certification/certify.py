@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,7 +23,9 @@ from aiready.contracts import CompiledContract
 from aiready.errors import NotFoundError
 from aiready.layers import ledger
 from aiready.storage import delta
-from aiready.workspace.paths import Paths
+
+if TYPE_CHECKING:  # a runtime import would load the whole workspace package first
+    from aiready.workspace.paths import Paths
 
 SCHEMA = pa.schema(
     [
