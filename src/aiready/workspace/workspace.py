@@ -468,24 +468,36 @@ class Workspace:
         """Failure rates, unanswered-query groups, decision quality and rule suggestions; the
         rates are logged to MLflow as metrics, so they show as a time series across reports."""
         data = feedback_report.report(self)
-        with self._run("feedback", None, None, None) as step:
-            metrics: dict[str, float] = {}
-            for row in data["failures"]:
-                prefix = f"{row['dataset']}.v{row['gold_version']}"
-                for key in ("retrieval_failure_rate", "hallucination_rate"):
-                    if row[key] is not None:
-                        metrics[f"{prefix}.{key}"] = row[key]
-            for row in data["decisions"]:
-                prefix = f"{row['dataset']}.v{row['gold_version']}.{row['model_version']}"
-                metrics[f"{prefix}.acceptance_rate"] = row["acceptance_rate"]
-                if row["outcome_value_mean"] is not None:
-                    metrics[f"{prefix}.outcome_value_mean"] = row["outcome_value_mean"]
-            metrics["unanswered_groups"] = len(data["unanswered"])
-            self.tracker.log(step.run_id, params={}, metrics=metrics, tags={})
-            self.tracker.log_json(step.run_id, data, "feedback_report.json")
-            self.tracker.finish(step.run_id, ok=True)
-            self._lineage(step, True)
+        metrics: dict[str, float] = {}
+        for row in data["failures"]:
+            prefix = f"{row['dataset']}.v{row['gold_version']}"
+            for key in ("retrieval_failure_rate", "hallucination_rate"):
+                if row[key] is not None:
+                    metrics[f"{prefix}.{key}"] = row[key]
+        for row in data["decisions"]:
+            prefix = f"{row['dataset']}.v{row['gold_version']}.{row['model_version']}"
+            metrics[f"{prefix}.acceptance_rate"] = row["acceptance_rate"]
+            if row["outcome_value_mean"] is not None:
+                metrics[f"{prefix}.outcome_value_mean"] = row["outcome_value_mean"]
+        metrics["unanswered_groups"] = len(data["unanswered"])
+        self._evidence("feedback", data, "feedback_report.json", metrics)
         return data
+
+    def _evidence(
+        self,
+        step_name: str,
+        data: Any,
+        artifact: str,
+        metrics: dict[str, float],
+        params: dict[str, Any] | None = None,
+        ok: bool = True,
+    ) -> None:
+        """One workspace-level evidence run: metrics (a time series) and a JSON artifact."""
+        with self._run(step_name, None, None, None) as step:
+            self.tracker.log(step.run_id, params=params or {}, metrics=metrics)
+            self.tracker.log_json(step.run_id, data, artifact)
+            self.tracker.finish(step.run_id, ok=ok)
+            self._lineage(step, True)
 
     def review_correction(
         self, feedback_id: str, accept: bool, reviewer: str, note: str | None = None
@@ -545,17 +557,16 @@ class Workspace:
         from aiready.drift.behaviour import behaviour
 
         data = behaviour(self, window)
-        with self._run("behaviour", None, None, None) as step:
-            metrics = {
-                f"behaviour.{k}": float(v[1])
-                for k, v in data.items()
-                if k.endswith("_rate") and isinstance(v, list) and v[1] is not None
-            }
-            metrics["behaviour.drifted"] = float(bool(data["drifted"]))
-            self.tracker.log(step.run_id, params={"window": data["window"]}, metrics=metrics)
-            self.tracker.log_json(step.run_id, data, "behaviour_drift.json")
-            self.tracker.finish(step.run_id, ok=not data["drifted"])
-            self._lineage(step, True)
+        metrics = {
+            f"behaviour.{k}": float(v[1])
+            for k, v in data.items()
+            if k.endswith("_rate") and isinstance(v, list) and v[1] is not None
+        }
+        metrics["behaviour.drifted"] = float(bool(data["drifted"]))
+        params = {"window": data["window"]}
+        self._evidence(
+            "behaviour", data, "behaviour_drift.json", metrics, params, not data["drifted"]
+        )
         return data
 
     def score(self) -> dict[str, Any]:
@@ -564,16 +575,12 @@ class Workspace:
         from aiready.scorecard import score
 
         card = score(self)
-        with self._run("score", None, None, None) as step:
-            metrics = {f"score.{p}": v for p, v in card["workspace"]["scores"].items()}
-            metrics["score.overall"] = card["workspace"]["overall"]
-            for item in card["items"]:
-                for prop, value in item["scores"].items():
-                    metrics[f"score.{item['name']}.{prop}"] = value
-            self.tracker.log(step.run_id, params={}, metrics=metrics)
-            self.tracker.log_json(step.run_id, card, "scorecard.json")
-            self.tracker.finish(step.run_id, ok=True)
-            self._lineage(step, True)
+        metrics = {f"score.{p}": v for p, v in card["workspace"]["scores"].items()}
+        metrics["score.overall"] = card["workspace"]["overall"]
+        for item in card["items"]:
+            for prop, value in item["scores"].items():
+                metrics[f"score.{item['name']}.{prop}"] = value
+        self._evidence("score", card, "scorecard.json", metrics)
         return card
 
     def report(self, output: Path) -> Path:
