@@ -69,7 +69,11 @@ def url(ws: aiready.Workspace) -> Iterator[str]:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=40),
+    st.none()
+    | st.booleans()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.integers()
+    | st.text(max_size=40),
     lambda inner: (
         st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
     ),
@@ -97,6 +101,23 @@ def test_fuzzed_http_payloads_never_500(
     assert r.status_code < 500, (path, body, r.text)
     if r.status_code >= 400:
         assert r.json(), r.text  # a body that says what was wrong
+
+
+@pytest.mark.parametrize(
+    "raw", [b'{"kind": "rating", "score": Infinity}', b'{"kind": NaN}', b"{", b"\xff\xfe", b"[]"]
+)
+def test_non_json_and_non_finite_bodies_are_refused(
+    ws: aiready.Workspace, url: str, raw: bytes
+) -> None:
+    """Python's json accepts NaN/Infinity; httpx will not send them, so post the bytes."""
+    for path in ("/feedback", "/retrieve", "/query"):
+        r = httpx.post(
+            f"{url}{path}",
+            content=raw,
+            headers={"X-API-Key": _key(ws), "Content-Type": "application/json"},
+            timeout=60,
+        )
+        assert 400 <= r.status_code < 500, (path, raw, r.text)
 
 
 _keys: dict[str, str] = {}

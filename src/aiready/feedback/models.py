@@ -16,7 +16,7 @@ Name = Annotated[str, Field(min_length=1, max_length=63, pattern=r"^[A-Za-z_][A-
 
 
 class _Base(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     purpose: Short
     """Why the caller acts (authorised like every other request)."""

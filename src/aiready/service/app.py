@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -39,14 +40,14 @@ MAX_BODY = 1 << 20
 
 
 class QueryRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     sql: Annotated[str, Field(min_length=1, max_length=100_000)]
     purpose: Short
     limit: Annotated[int, Field(ge=1, le=100_000)] = 1000
 
 
 class RetrieveRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     query: Annotated[str, Field(min_length=1, max_length=2_000)]
     purpose: Short
     k: Annotated[int, Field(ge=1, le=100)] = 10
@@ -112,6 +113,16 @@ def create_app(ws: Workspace, limiter: FailureLimiter | None = None) -> FastAPI:
     @app.exception_handler(AireadyError)
     async def _aiready_error(request: Request, exc: AireadyError) -> JSONResponse:
         return JSONResponse(exc.attrs(), status_code=_status(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # The offending input is not echoed: it may be a secret, or a value JSON cannot carry
+        # (Python's parser accepts NaN and Infinity; a JSON response may not).
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": detail}, status_code=422)
 
     def principal(request: Request) -> str:
         client = request.client.host if request.client else "unknown"
