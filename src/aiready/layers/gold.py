@@ -24,8 +24,8 @@ from sqlglot.optimizer.scope import traverse_scope
 
 from aiready.contracts import CompiledContract
 from aiready.engines import get_engine
-from aiready.engines.duckdb.gate import connect
 from aiready.engines.duckdb.sql import ident, lit
+from aiready.engines.runner import connect
 from aiready.errors import ConfigError, GateFailedError, NotFoundError
 from aiready.gates.report import GateReport
 from aiready.storage import dataset_lock, delta

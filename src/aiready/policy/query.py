@@ -32,8 +32,8 @@ from sqlglot.errors import OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
 
-from aiready.engines.duckdb.gate import connect
 from aiready.engines.duckdb.sql import ident, lit
+from aiready.engines.runner import connect
 from aiready.policy import audit
 from aiready.policy.engine import Decision
 from aiready.policy.errors import AccessDenied, PolicyError

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from aiready.certification.certify import certified_version
-from aiready.engines.duckdb.gate import connect
 from aiready.engines.duckdb.sql import ident
+from aiready.engines.runner import connect
 from aiready.errors import NotFoundError
 from aiready.policy import audit
 from aiready.policy.engine import Decision

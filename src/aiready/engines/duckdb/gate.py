@@ -7,14 +7,14 @@ quarantine are then two selections of it, so every row lands in exactly one of t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
-import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
 from aiready.contracts.rules import Column, CompiledContract, Rule
 from aiready.engines.duckdb.sql import cast_ok, cast_value, ident, lit, violation
+from aiready.engines.runner import DuckDBRunner, SqlRunner, connect
 from aiready.errors import ContractError
 from aiready.gates.report import GateReport, RuleResult
 from aiready.reasons import ReasonCode
@@ -41,7 +41,7 @@ META_COLUMNS = frozenset(
 
 
 class GateOutcome:
-    """The report, plus silver and quarantine rows read lazily from the gate's DuckDB tables.
+    """The report, plus silver and quarantine rows read lazily from the gate's tables.
 
     Silver is streamed (``silver()`` returns a fresh reader each call, so a retried Delta commit
     can read it again) instead of being held in memory; ``close()`` drops the tables.
@@ -50,32 +50,31 @@ class GateOutcome:
     def __init__(
         self,
         report: GateReport,
-        con: duckdb.DuckDBPyConnection | None = None,
+        runner: SqlRunner | None = None,
         silver_sql: str | None = None,
         quarantine_sql: str | None = None,
         cleanup: Callable[[], None] | None = None,
     ) -> None:
         self.report = report
-        self._con = con
+        self._runner = runner
         self._silver_sql = silver_sql
         self._quarantine_sql = quarantine_sql
         self._cleanup = cleanup
 
     def silver(self) -> pa.RecordBatchReader:
         """Rows for silver, in bronze order, as a stream."""
-        if self._con is None or self._silver_sql is None:
+        if self._runner is None or self._silver_sql is None:
             return pa.RecordBatchReader.from_batches(pa.schema([]), [])
-        reader: pa.RecordBatchReader = self._con.sql(self._silver_sql).arrow()
-        return reader
+        return self._runner.reader(self._silver_sql)
 
     def silver_table(self) -> pa.Table:
         return self.silver().read_all()
 
     def quarantine(self) -> pa.Table:
         """Rows for quarantine with raw values, lineage and every reason."""
-        if self._con is None or self._quarantine_sql is None:
+        if self._runner is None or self._quarantine_sql is None:
             return pa.table({})
-        return self._con.sql(self._quarantine_sql).to_arrow_table()
+        return self._runner.table(self._quarantine_sql)
 
     def close(self) -> None:
         if self._cleanup is not None:
@@ -89,19 +88,15 @@ class GateOutcome:
         self.close()
 
 
-def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that never tries to download an extension, in UTC."""
-    con = duckdb.connect(
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    )
-    con.execute("SET TimeZone = 'UTC'")
-    return con
-
-
-def _one(con: duckdb.DuckDBPyConnection, query: str) -> tuple[Any, ...]:
-    """The first row of ``query``, with the result fully consumed (DuckDB 2.0 requires it)."""
-    rows = con.execute(query).fetchall()
-    return tuple(rows[0]) if rows else ()
+def arrow_types(table: pa.Table) -> dict[str, str]:
+    """DuckDB's type name for each column of an Arrow table (the plan is written for DuckDB)."""
+    con = connect()
+    try:
+        con.register("__types", table.slice(0, 0))
+        described = con.execute("DESCRIBE SELECT * FROM __types").fetchall()
+        return {str(name): str(kind) for name, kind, *_ in described}
+    finally:
+        con.close()
 
 
 class _Plan:
@@ -303,13 +298,12 @@ def _reason(rule: Rule, flag: str, raw: dict[str, str], code: ReasonCode | None 
     )
 
 
-class DuckDBGate:
-    """The default engine: gates a batch with one DuckDB pass."""
+class SqlGate:
+    """Gates a batch with one SQL pass; ``runner`` decides which engine executes it."""
 
-    name = "duckdb"
-
-    def __init__(self, con: duckdb.DuckDBPyConnection | None = None) -> None:
-        self.con = con or connect()
+    def __init__(self, runner: SqlRunner) -> None:
+        self.runner = runner
+        self.name = runner.name
 
     def check(
         self,
@@ -323,67 +317,59 @@ class DuckDBGate:
         source_file: str,
     ) -> GateOutcome:
         """Check one batch; ``present`` are the data columns its source file actually had."""
-        con = self.con
+        r = self.runner
         plan = _Plan(contract, _columns(batch))
         report = GateReport(
             dataset, "silver", batch_id, source_file, contract.id, contract.version, contract.sha256
         )
         report.unknown_columns = [c for c in present if c not in plan.columns]
         self._missing_columns(contract, set(present), report)
-        if isinstance(batch, Snapshot):  # DuckDB reads the snapshot's files, pruned by batch id
-            con.execute(
-                f"CREATE OR REPLACE TEMP VIEW __batch AS SELECT * FROM "
-                f"{_scan(batch)} WHERE _batch_id = {lit(batch_id)}"
-            )
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE __ranks AS SELECT _batch_id, _source_file, "
-                "_ingested_at, CAST(0 AS BIGINT) AS __rank FROM __batch LIMIT 1"
-            )
-        else:
-            con.register("__batch", batch)
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE __ranks AS SELECT _batch_id, "
-                "any_value(_source_file) AS _source_file, any_value(_ingested_at) AS "
-                "_ingested_at, row_number() OVER (ORDER BY _batch_id) - 1 AS __rank "
-                "FROM __batch GROUP BY _batch_id"
-            )
-            plan.single_batch = _one(con, "SELECT count(*) FROM __ranks")[0] <= 1
-        if silver is not None:
-            con.execute(
-                f"CREATE OR REPLACE TEMP VIEW __silver AS SELECT * FROM {_scan(silver)} "
-                f"WHERE _batch_id <> {lit(batch_id)}"
-            )
-        plan.readable = set(present) & set(_columns(batch))
-        if not isinstance(batch, Snapshot):
-            described = con.execute("DESCRIBE SELECT * FROM __batch").fetchall()
-            plan.typed_input = {
-                str(name): str(kind)
-                for name, kind, *_ in described
-                if name in plan.columns and name in plan.readable and str(kind) != "VARCHAR"
-            }
-        unique_ctes, unique_sql, conflict_flags = _unique_flags(plan, mode, silver is not None)
-        query = (
-            f"WITH src AS ({_stage_src(plan, plan.readable)}), std AS ({_stage_std(plan)}), "
-            f"typed AS ({_stage_typed(plan)}), vals AS ({_stage_values(plan)}), "
-            f"flags AS ({_stage_flags(plan)}), base AS MATERIALIZED ({_stage_base(plan)})"
-            f"{unique_ctes} {unique_sql}"
-        )
 
         def cleanup() -> None:
-            con.execute("DROP TABLE IF EXISTS __checked")
-            con.execute("DROP TABLE IF EXISTS __ranks")
-            for view in ("__silver", "__object__", "__batch"):
-                con.execute(f"DROP VIEW IF EXISTS {view}")
-            if not isinstance(batch, Snapshot):
-                con.unregister("__batch")
+            r.drop("__checked", "__ranks", "__silver", "__object__", "__batch")
 
         try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE __checked AS {query}")
+            if isinstance(batch, Snapshot):  # read the snapshot's files, pruned by batch id
+                r.files_view("__batch", list(batch.files), f"_batch_id = {lit(batch_id)}")
+                r.materialize(
+                    "__ranks",
+                    "SELECT _batch_id, _source_file, _ingested_at, CAST(0 AS BIGINT) AS __rank "
+                    "FROM __batch LIMIT 1",
+                )
+            else:
+                r.table_view("__batch", batch)
+                r.materialize(
+                    "__ranks",
+                    "SELECT _batch_id, any_value(_source_file) AS _source_file, "
+                    "any_value(_ingested_at) AS _ingested_at, "
+                    "row_number() OVER (ORDER BY _batch_id) - 1 AS __rank "
+                    "FROM __batch GROUP BY _batch_id",
+                )
+                plan.single_batch = r.one("SELECT count(*) FROM __ranks")[0] <= 1
+            if silver is not None:
+                r.files_view("__silver", list(silver.files), f"_batch_id <> {lit(batch_id)}")
+            plan.readable = set(present) & set(_columns(batch))
+            if not isinstance(batch, Snapshot):
+                plan.typed_input = {
+                    name: kind
+                    for name, kind in arrow_types(batch).items()
+                    if name in plan.columns and name in plan.readable and kind != "VARCHAR"
+                }
+            unique_ctes, unique_sql, conflict_flags = _unique_flags(plan, mode, silver is not None)
+            query = (
+                f"WITH src AS ({_stage_src(plan, plan.readable)}), std AS ({_stage_std(plan)}), "
+                f"typed AS ({_stage_typed(plan)}), vals AS ({_stage_values(plan)}), "
+                f"flags AS ({_stage_flags(plan)}), base AS MATERIALIZED ({_stage_base(plan)})"
+                f"{unique_ctes} {unique_sql}"
+            )
+            r.materialize("__checked", query)
             return self._outcome(plan, report, conflict_flags, cleanup)
-        except duckdb.Error as exc:
+        except r.errors as exc:
             cleanup()
             raise ContractError(
-                f"a rule could not be evaluated: {exc}", contract=contract.path, dataset=dataset
+                f"a rule could not be evaluated on {r.name}: {exc}",
+                contract=contract.path,
+                dataset=dataset,
             ) from exc
         except BaseException:
             cleanup()
@@ -408,12 +394,11 @@ class DuckDBGate:
         conflict_flags: list[str],
         cleanup: Callable[[], None],
     ) -> GateOutcome:
-        con = self.con
+        r = self.runner
         rules = plan.row_rules
         flags = [plan.flag[r.id] for r in rules]
         sums = ", ".join(f"count(*) FILTER (WHERE {f})" for f in flags + conflict_flags)
-        row = _one(
-            con,
+        row = r.one(
             f"SELECT count(*), count(*) FILTER (WHERE __malformed)"
             f"{', ' + sums if sums else ''} FROM __checked",
         )
@@ -429,8 +414,7 @@ class DuckDBGate:
         drop_flags = [plan.flag[r.id] for r in rules if r.action == "drop"]
         out_pred = " OR ".join(["__malformed", *quarantine_flags, *drop_flags])
         warn_pred = " OR ".join(plan.flag[r.id] for r in rules if r.action == "warn") or "FALSE"
-        row = _one(
-            con,
+        row = r.one(
             f"SELECT count(*) FILTER (WHERE ({out_pred}) AND NOT (__malformed OR "
             f"{' OR '.join(quarantine_flags) or 'FALSE'})), "
             f"count(*) FILTER (WHERE ({out_pred})), "
@@ -444,7 +428,7 @@ class DuckDBGate:
             return GateOutcome(report)
         silver = self._silver(plan, out_pred)
         quarantine = self._quarantine(plan, out_pred, quarantine_flags, conflict_flags)
-        return GateOutcome(report, con, silver, quarantine, cleanup)
+        return GateOutcome(report, r, silver, quarantine, cleanup)
 
     @staticmethod
     def _rule_result(rule: Rule, failed: int, rows: int, report: GateReport) -> RuleResult:
@@ -478,13 +462,10 @@ class DuckDBGate:
             metric = float(report.rows_in)
         else:
             cols = ", ".join(ident(c.name) for c in plan.contract.columns)
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP VIEW __object__ AS SELECT {cols} "
-                f"FROM __checked WHERE NOT __malformed"
-            )
+            self.runner.view("__object__", f"SELECT {cols} FROM __checked WHERE NOT __malformed")
             try:
-                value = _one(self.con, rule.params["query"])
-            except duckdb.Error as exc:
+                value = self.runner.one(rule.params["query"])
+            except self.runner.errors as exc:
                 raise ContractError(f"SQL rule {rule.id} failed: {exc}", rule=rule.id) from exc
             metric = float(value[0]) if value and value[0] is not None else 0.0
         ok = rule.limit.holds(metric) if rule.limit is not None else True
@@ -550,10 +531,11 @@ class DuckDBGate:
         )
 
 
-def _scan(snap: Snapshot) -> str:
-    """SQL reading exactly the snapshot's Parquet files (never a folder glob)."""
-    files = ", ".join(lit(f) for f in snap.files)
-    return f"read_parquet([{files}], union_by_name = true)"
+class DuckDBGate(SqlGate):
+    """The default engine: the plan runs in an embedded, in-memory DuckDB."""
+
+    def __init__(self, runner: SqlRunner | None = None) -> None:
+        super().__init__(runner or DuckDBRunner())
 
 
 def _columns(batch: pa.Table | Snapshot) -> list[str]:
