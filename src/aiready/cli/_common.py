@@ -23,10 +23,18 @@ WorkspaceOpt = Annotated[
     typer.Option("-w", "--workspace", help="Workspace folder (default: $AIREADY_WORKSPACE or .)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result object as JSON.")]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        envvar="AIREADY_ENGINE",
+        help="Engine for gates and models: duckdb or spark (default: aiready.yaml's `engine:`).",
+    ),
+]
 
 
-def load(workspace: Path | None) -> Workspace:
-    return Workspace.load(workspace)
+def load(workspace: Path | None, engine: str | None = None) -> Workspace:
+    return Workspace.load(workspace, engine)
 
 
 def emit_json(data: Any) -> None:

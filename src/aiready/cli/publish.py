@@ -15,15 +15,16 @@ from typing import Annotated
 import typer
 
 from aiready.cli import render
-from aiready.cli._common import JsonOpt, WorkspaceOpt, emit_json, load, progress
+from aiready.cli._common import EngineOpt, JsonOpt, WorkspaceOpt, emit_json, load, progress
 
 
 def publish(
     model: Annotated[str | None, typer.Argument(help="Model name (default: all).")] = None,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
+    engine: EngineOpt = None,
 ) -> int:
-    ws = load(workspace)
+    ws = load(workspace, engine)
     with progress(not as_json, "publishing") as report:
         results = ws.publish(model, report)
     if as_json:

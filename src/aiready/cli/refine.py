@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from aiready.cli import render
-from aiready.cli._common import JsonOpt, WorkspaceOpt, emit_json, load, progress
+from aiready.cli._common import EngineOpt, JsonOpt, WorkspaceOpt, emit_json, load, progress
 
 
 def refine(
@@ -27,8 +27,9 @@ def refine(
     ] = False,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
+    engine: EngineOpt = None,
 ) -> int:
-    ws = load(workspace)
+    ws = load(workspace, engine)
     with progress(not as_json, "refining") as report:
         results = ws.refine(dataset, replay_quarantine, report)
     if as_json:

@@ -8,11 +8,11 @@ Examples:
 from __future__ import annotations
 
 from aiready.cli import render
-from aiready.cli._common import JsonOpt, WorkspaceOpt, console, emit_json, load, progress
+from aiready.cli._common import EngineOpt, JsonOpt, WorkspaceOpt, console, emit_json, load, progress
 
 
-def run(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> int:
-    ws = load(workspace)
+def run(workspace: WorkspaceOpt = None, as_json: JsonOpt = False, engine: EngineOpt = None) -> int:
+    ws = load(workspace, engine)
     with progress(not as_json, "running") as report:
         result = ws.run(report)
     if as_json:

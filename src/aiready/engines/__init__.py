@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import pyarrow as pa
 
@@ -14,11 +14,16 @@ if TYPE_CHECKING:
     from aiready.engines.duckdb.gate import GateOutcome
     from aiready.storage.delta import Snapshot
 
-ENGINES: dict[str, str] = {"duckdb": "aiready.engines.duckdb:DuckDBGate"}
+ENGINES: dict[str, str] = {
+    "duckdb": "aiready.engines.duckdb:DuckDBGate",
+    "spark": "aiready.engines.spark:SparkGate",
+}
+EXTRAS = {"spark": "pyspark"}
+"""The package an engine needs beyond the core, for the error that says how to install it."""
 
 
 class GateEngine(Protocol):
-    """What an engine offers the layers: run a contract's rules over one batch."""
+    """What an engine offers the layers: gate one batch, and run a gold model's SQL."""
 
     name: str
 
@@ -34,14 +39,26 @@ class GateEngine(Protocol):
         source_file: str,
     ) -> GateOutcome: ...
 
+    def query(self, sql: str, tables: dict[str, list[str] | pa.Table]) -> pa.Table:
+        """Run a model's DuckDB-dialect SELECT; ``tables`` maps ``layer.name`` to its data."""
+        ...
 
-def get_engine(name: str = "duckdb") -> GateEngine:
-    """Instantiate the gate engine registered under ``name``."""
+
+def get_engine(name: str = "duckdb", **options: Any) -> GateEngine:
+    """Instantiate the gate engine registered under ``name`` (``options`` go to its constructor)."""
     try:
         module, _, attr = ENGINES[name].partition(":")
     except KeyError as exc:
         raise ConfigError(
             f"unknown engine {name!r}; known: {sorted(ENGINES)}", key="engine"
         ) from exc
-    engine: GateEngine = getattr(importlib.import_module(module), attr)()
+    try:
+        loaded = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if name not in EXTRAS or exc.name is None or not exc.name.startswith(EXTRAS[name]):
+            raise
+        raise ConfigError(
+            f"engine {name!r} needs {EXTRAS[name]}: pip install 'aiready[{name}]'", key="engine"
+        ) from exc
+    engine: GateEngine = getattr(loaded, attr)(**options)
     return engine

@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import sqlglot
@@ -23,9 +22,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import traverse_scope
 
 from aiready.contracts import CompiledContract
-from aiready.engines import get_engine
-from aiready.engines.duckdb.sql import ident, lit
-from aiready.engines.runner import connect
+from aiready.engines import GateEngine, get_engine
 from aiready.errors import ConfigError, GateFailedError, NotFoundError
 from aiready.gates.report import GateReport
 from aiready.storage import dataset_lock, delta
@@ -172,8 +169,8 @@ def check_strategic(config: WorkspaceConfig, model: ModelConfig, sql: str) -> No
                 )
 
 
-def _register(con: duckdb.DuckDBPyConnection, paths: Paths, layer: str, name: str) -> int:
-    """Expose ``<layer>.<name>`` at its current version; returns that version."""
+def _input(paths: Paths, layer: str, name: str) -> tuple[list[str] | pa.Table, int]:
+    """``<layer>.<name>`` at its current version: its snapshot's files (or an empty table)."""
     dt = delta.table(paths.table(layer, name))  # type: ignore[arg-type]
     if dt is None:
         raise NotFoundError(
@@ -181,19 +178,9 @@ def _register(con: duckdb.DuckDBPyConnection, paths: Paths, layer: str, name: st
             f"`aiready {'refine' if layer == 'silver' else 'publish'}` first",
             table=f"{layer}.{name}",
         )
-    files = dt.file_uris()
-    target = f"{layer}.{ident(name)}"
-    if files:
-        listed = ", ".join(lit(f) for f in files)
-        con.execute(
-            f"CREATE OR REPLACE VIEW {target} AS SELECT * FROM "
-            f"read_parquet([{listed}], union_by_name = true)"
-        )
-    else:
-        empty = pa.schema(dt.schema().to_arrow()).empty_table()
-        con.register(f"__empty_{layer}_{name}", empty)
-        con.execute(f"CREATE OR REPLACE VIEW {target} AS SELECT * FROM __empty_{layer}_{name}")
-    return int(dt.version())
+    files = list(dt.file_uris())
+    data = files if files else pa.schema(dt.schema().to_arrow()).empty_table()
+    return data, int(dt.version())
 
 
 def _with_lineage(table: pa.Table, publish_id: str, source: str) -> pa.Table:
@@ -215,7 +202,12 @@ def _with_lineage(table: pa.Table, publish_id: str, source: str) -> pa.Table:
 
 
 def publish(
-    paths: Paths, config: WorkspaceConfig, model: ModelConfig, contract: CompiledContract, sql: str
+    paths: Paths,
+    config: WorkspaceConfig,
+    model: ModelConfig,
+    contract: CompiledContract,
+    sql: str,
+    engine: GateEngine | None = None,
 ) -> PublishResult:
     """Run the model, gate its output, and write a new gold version only if it all passes."""
     result = PublishResult(model.name)
@@ -224,19 +216,22 @@ def publish(
     gold_path = paths.table("gold", model.name)
     with dataset_lock(paths.locks, f"gold.{model.name}"):
         result.previous_version = delta.version(gold_path)
-        con = connect()
-        con.execute("CREATE SCHEMA IF NOT EXISTS silver; CREATE SCHEMA IF NOT EXISTS gold")
-        for name in inputs.silver:
-            result.inputs[f"silver.{name}"] = _register(con, paths, "silver", name)
-        for name in inputs.gold:
-            result.inputs[f"gold.{name}"] = _register(con, paths, "gold", name)
+        gate = engine or get_engine()
+        tables: dict[str, list[str] | pa.Table] = {}
+        for layer, names in (("silver", inputs.silver), ("gold", inputs.gold)):
+            for name in names:
+                tables[f"{layer}.{name}"], result.inputs[f"{layer}.{name}"] = _input(
+                    paths, layer, name
+                )
         try:
-            output = con.sql(sql).to_arrow_table()
-        except duckdb.Error as exc:
-            raise ConfigError(f"model SQL failed: {exc}", model=model.name, file=model.sql) from exc
+            output = gate.query(sql, tables)
+        except ConfigError as exc:
+            raise ConfigError(
+                f"model SQL failed: {exc.message}", model=model.name, file=model.sql
+            ) from exc
         publish_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}"
         batch = _with_lineage(output, publish_id, model.sql)
-        with get_engine().check(
+        with gate.check(
             contract, batch, publish_id, output.column_names, None, "append", model.name, model.sql
         ) as outcome:
             report = result.report = outcome.report

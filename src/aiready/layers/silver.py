@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from aiready.contracts import CompiledContract
-from aiready.engines import get_engine
+from aiready.engines import GateEngine, get_engine
 from aiready.engines.duckdb.gate import META_COLUMNS, GateOutcome, Mode
 from aiready.engines.duckdb.sql import lit
 from aiready.errors import ContractError, StorageError
@@ -55,12 +55,12 @@ def refine(
     ds: DatasetConfig,
     contract: CompiledContract,
     progress: Progress | None = None,
-    engine: str = "duckdb",
+    engine: GateEngine | None = None,
 ) -> RefineResult:
     """Refine every pending bronze batch of ``ds`` into silver and quarantine."""
     require_strategic(contract, ds)
     result = RefineResult(ds.name)
-    gate = get_engine(engine)
+    gate = engine or get_engine()
     mode: Mode = "merge" if ds.kind == "strategic" else "append"
     bronze_path = paths.table("bronze", ds.name)
     with dataset_lock(paths.locks, ds.name):
@@ -184,7 +184,7 @@ def _check_silver_schema(path: Any, new: pa.Schema, contract: CompiledContract) 
 
 
 def replay_quarantine(
-    paths: Paths, ds: DatasetConfig, contract: CompiledContract, engine: str = "duckdb"
+    paths: Paths, ds: DatasetConfig, contract: CompiledContract, engine: GateEngine | None = None
 ) -> tuple[ReplayResult, RefineResult]:
     """Re-check open quarantined rows; release those that now pass into silver."""
     require_strategic(contract, ds)
@@ -221,7 +221,7 @@ def replay_quarantine(
                 "_raw",
             ]
         ).append_column("_malformed", pa.nulls(todo.num_rows, pa.string()))
-        with get_engine(engine).check(
+        with (engine or get_engine()).check(
             contract,
             rows,
             "replay",

@@ -9,6 +9,7 @@ from typing import Any, Literal, cast
 
 import yaml
 
+from aiready.engines import ENGINES
 from aiready.errors import ConfigError
 
 DatasetKind = Literal["operational", "strategic"]
@@ -89,6 +90,22 @@ class LineageConfig:
 
 
 @dataclass(frozen=True)
+class EngineConfig:
+    """Which engine runs gates and gold models (``engine:`` and ``spark:`` in aiready.yaml)."""
+
+    name: str = "duckdb"
+    """duckdb (embedded default) or spark."""
+    master: str = "local[2]"
+    """Spark master URL (``spark: {master: …}``), for engine spark."""
+    conf: dict[str, str] = field(default_factory=dict)
+    """Extra Spark configuration (``spark: {conf: {key: value}}``)."""
+
+    def options(self) -> dict[str, Any]:
+        """Constructor options for the engine registry."""
+        return {"master": self.master, "conf": dict(self.conf)} if self.name == "spark" else {}
+
+
+@dataclass(frozen=True)
 class WorkspaceConfig:
     """The whole ``aiready.yaml``."""
 
@@ -102,6 +119,8 @@ class WorkspaceConfig:
     """Declared gold models, in file order."""
     lineage: LineageConfig = field(default_factory=LineageConfig)
     """Where lineage events are sent."""
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    """Which engine runs gates and models."""
 
 
 def load_config(root: Path) -> WorkspaceConfig:
@@ -137,8 +156,31 @@ def load_config(root: Path) -> WorkspaceConfig:
         )
     lineage = _lineage(path, raw.get("lineage"))
     return WorkspaceConfig(
-        name=name, root=root.resolve(), datasets=datasets, models=models, lineage=lineage
+        name=name,
+        root=root.resolve(),
+        datasets=datasets,
+        models=models,
+        lineage=lineage,
+        engine=_engine(path, raw.get("engine", "duckdb"), raw.get("spark")),
     )
+
+
+def _engine(path: Path, name: Any, spark: Any) -> EngineConfig:
+    if name not in ENGINES:
+        raise ConfigError(f"engine is one of {sorted(ENGINES)}", file=str(path), key="engine")
+    if spark is None:
+        return EngineConfig(name=name)
+    if not isinstance(spark, dict) or set(spark) - {"master", "conf"}:
+        raise ConfigError(
+            "`spark` is a mapping with `master` and `conf`", file=str(path), key="spark"
+        )
+    master = spark.get("master", "local[2]")
+    conf = spark.get("conf") or {}
+    if not isinstance(master, str) or not isinstance(conf, dict):
+        raise ConfigError(
+            "spark.master is a string and spark.conf a mapping", file=str(path), key="spark"
+        )
+    return EngineConfig(name, master, {str(k): str(v) for k, v in conf.items()})
 
 
 def _lineage(path: Path, raw: Any) -> LineageConfig:

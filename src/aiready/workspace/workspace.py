@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from aiready import _env, retrieval
 from aiready import drift as drift_checks
 from aiready.certification import certify as certs
 from aiready.contracts import CompiledContract, LoadedContract, compile_contract, load_contract
+from aiready.engines import GateEngine, get_engine
 from aiready.errors import AireadyError, NotFoundError
 from aiready.feedback import FeedbackStore, Stored, corrections
 from aiready.feedback import report as feedback_report
@@ -51,17 +53,31 @@ class _Step:
 class Workspace:
     """A folder with ``aiready.yaml``: datasets, contracts and the lake under ``.aiready/``."""
 
-    def __init__(self, config: WorkspaceConfig) -> None:
+    def __init__(self, config: WorkspaceConfig, engine: str | None = None) -> None:
         self.config = config
         self.root = config.root
         self.paths = Paths(config.root)
         self.tracker = Tracker(config.name, self.paths)
+        self.engine_config = (
+            config.engine if engine is None else dataclasses.replace(config.engine, name=engine)
+        )
+        self._gate: GateEngine | None = None
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> Workspace:
-        """Load the workspace at ``path`` (default: $AIREADY_WORKSPACE or the current folder)."""
+    def load(cls, path: str | Path | None = None, engine: str | None = None) -> Workspace:
+        """Load the workspace at ``path`` (default: $AIREADY_WORKSPACE or the current folder).
+
+        ``engine`` overrides aiready.yaml's ``engine:`` (duckdb or spark) for this process.
+        """
         root = Path(path or os.environ.get(_env.AIREADY_WORKSPACE) or ".").resolve()
-        return cls(load_config(root))
+        return cls(load_config(root), engine)
+
+    @property
+    def engine(self) -> GateEngine:
+        """The engine that runs gates and gold models (started on first use)."""
+        if self._gate is None:
+            self._gate = get_engine(self.engine_config.name, **self.engine_config.options())
+        return self._gate
 
     # -- datasets and contracts ------------------------------------------------------------------
     def dataset(self, name: str) -> DatasetConfig:
@@ -184,11 +200,13 @@ class Workspace:
             with self._run("refine", ds.name, "silver", parent_run) as step:
                 run_id = step.run_id
                 bronze_version = delta.version(self.paths.table("bronze", ds.name))
-                result = silver.refine(self.paths, ds, contract, progress)
+                result = silver.refine(self.paths, ds, contract, progress, self.engine)
                 replay_from = None
                 if replay_quarantine:
                     replay_from = delta.version(self.paths.table("quarantine", ds.name))
-                    replay, replay_refine = silver.replay_quarantine(self.paths, ds, contract)
+                    replay, replay_refine = silver.replay_quarantine(
+                        self.paths, ds, contract, self.engine
+                    )
                     result.replay = replay
                     result.reports.extend(replay_refine.reports)
                     result.silver_version = delta.version(self.paths.table("silver", ds.name))
@@ -296,7 +314,7 @@ class Workspace:
                 progress(name)
             with self._run("publish", name, "gold", parent_run) as step:
                 run_id = step.run_id
-                result = gold.publish(self.paths, self.config, cfg, contract, sql)
+                result = gold.publish(self.paths, self.config, cfg, contract, sql, self.engine)
                 result.run_id = run_id
                 if result.published and result.gold_version is not None:
                     gate = {

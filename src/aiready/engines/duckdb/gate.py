@@ -10,12 +10,13 @@ from collections.abc import Callable
 from typing import Literal
 
 import pyarrow as pa
+import sqlglot
 from sqlglot import exp
 
 from aiready.contracts.rules import Column, CompiledContract, Rule
 from aiready.engines.duckdb.sql import cast_ok, cast_value, ident, lit, violation
 from aiready.engines.runner import DuckDBRunner, SqlRunner, connect
-from aiready.errors import ContractError
+from aiready.errors import ConfigError, ContractError
 from aiready.gates.report import GateReport, RuleResult
 from aiready.reasons import ReasonCode
 from aiready.storage.delta import Snapshot
@@ -374,6 +375,35 @@ class SqlGate:
         except BaseException:
             cleanup()
             raise
+
+    def query(self, sql: str, tables: dict[str, list[str] | pa.Table]) -> pa.Table:
+        """Run a model's SELECT; ``tables`` maps each ``layer.name`` it reads to files or a table.
+
+        The qualified names become temporary relations (``__layer__name``, aliased back to the
+        bare name), so every engine sees the same query whatever its catalog looks like.
+        """
+        tree = sqlglot.parse_one(sql, read="duckdb")
+        views: dict[str, str] = {}
+        for table in list(tree.find_all(exp.Table)):
+            key = f"{table.db}.{table.name}"
+            if not table.db or key not in tables:
+                continue
+            view = views.setdefault(key, f"__{table.db}__{table.name}")
+            alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
+            table.replace(exp.Table(this=exp.to_identifier(view), alias=alias))
+        r = self.runner
+        try:
+            for key, view in views.items():
+                source = tables[key]
+                if isinstance(source, pa.Table):
+                    r.table_view(view, source)
+                else:
+                    r.files_view(view, source)
+            return r.table(tree.sql("duckdb"))
+        except r.errors as exc:
+            raise ConfigError(f"SQL failed on {r.name}: {exc}") from exc
+        finally:
+            r.drop(*views.values())
 
     @staticmethod
     def _missing_columns(contract: CompiledContract, present: set[str], report: GateReport) -> None:
