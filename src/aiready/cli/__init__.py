@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import sys
+import warnings
 
 import click
 import typer
@@ -88,6 +89,9 @@ app.add_typer(feedback.app, name="feedback")
 def main() -> None:
     """Entry point: run the app and map every outcome to one exit code."""
     debug = "--debug" in sys.argv
+    # PySpark (engine spark, or imported by MLflow when installed) warns about pandas 3 on import;
+    # aiready hands Spark Arrow, never pandas, so the warning is noise for a CLI user.
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
     if debug:
         sys.argv.remove("--debug")
     try:
