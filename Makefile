@@ -42,6 +42,7 @@ bench: $(STAMP)
 	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/python benchmarks/policy.py
 	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/python benchmarks/retrieval.py
 	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/python benchmarks/drift.py
+	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/python benchmarks/spark.py
 	$(BIN)/python benchmarks/collect.py
 
 clean:
