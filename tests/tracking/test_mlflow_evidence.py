@@ -39,6 +39,7 @@ def test_run_records_parent_and_child_runs(
     assert refine.data.params["contract_sha256"] == contract.sha256
     assert refine.data.params["contract_version"] == "1.0.0"
     assert refine.data.params["bronze_version_read"] == "0"
+    assert refine.data.params["engine"] == "duckdb"
     m = refine.data.metrics
     assert (m["rows_in"], m["rows_out"], m["rows_quarantined"]) == (3, 1, 2)
     assert m["rule.amount.range.failed"] == 1
