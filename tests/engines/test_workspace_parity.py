@@ -24,6 +24,13 @@ from tests.cli.test_cli import aiready as cli
 pytestmark = pytest.mark.spark
 
 STAMPS = {"_batch_id", "_ingested_at", "_refined_at", "_quarantined_at", "_reviewed_at"}
+TABLES = [
+    ("silver", "payments"),
+    ("silver", "customers"),
+    ("quarantine", "payments"),
+    ("quarantine", "customers"),
+    ("gold", "customer_value"),
+]
 
 
 def read(ws: aiready.Workspace, layer: str, name: str) -> list[dict[str, Any]]:
@@ -70,16 +77,7 @@ def runs(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
         for engine in ("duckdb", "spark"):
             ws = aiready.Workspace.load(base / engine, engine=engine)
             first = ws.run()
-            snapshot = {
-                (layer, name): read(ws, layer, name)
-                for layer, name in [
-                    ("silver", "payments"),
-                    ("silver", "customers"),
-                    ("quarantine", "payments"),
-                    ("quarantine", "customers"),
-                    ("gold", "customer_value"),
-                ]
-            }
+            snapshot = {(layer, name): read(ws, layer, name) for layer, name in TABLES}
             second_round(base / engine)
             second = ws.run()
             out[engine] = (ws, first, snapshot, second)
@@ -101,13 +99,7 @@ def test_second_round_with_silver_and_gold_merges_is_identical(runs: dict[str, A
     (duck_ws, _, _, duck_run), (spark_ws, _, _, spark_run) = runs["duckdb"], runs["spark"]
     assert rule_counts(spark_run) == rule_counts(duck_run)
     assert [p.published for p in spark_run.publishes] == [p.published for p in duck_run.publishes]
-    for layer, name in [
-        ("silver", "payments"),
-        ("silver", "customers"),
-        ("quarantine", "payments"),
-        ("quarantine", "customers"),
-        ("gold", "customer_value"),
-    ]:
+    for layer, name in TABLES:
         assert read(spark_ws, layer, name) == read(duck_ws, layer, name), (layer, name)
     duplicates = [
         r for r in read(duck_ws, "quarantine", "payments") if r["_source_file"].endswith("2.csv")
