@@ -1,8 +1,8 @@
 """DuckDB and Spark gate the same generated batches identically, row by row and rule by rule.
 
 The batch mixes values each engine parses differently if left alone (offsets without a colon,
-nanoseconds, 1e309, NaN, invalid dates, loose JSON, regex escapes): the plan decides what is
-valid, not the engine's casts.
+nanoseconds, 1e309, NaN, invalid dates, JSON with trailing commas, NaN or duplicate keys, regex
+escapes): the plan decides what is valid, not the engine's casts.
 """
 
 from __future__ import annotations
@@ -107,7 +107,24 @@ POOLS: dict[str, list[str]] = {
         "noon",
     ],
     "flag": ["true", "FALSE", "1", "0", "yes", "t", "True "],
-    "doc": ['{"a": 1}', "[1, 2]", "{", "1", '"x"', "null", "{a: 1}", "", "[1,]"],
+    "doc": [
+        '{"a": 1}',
+        "[1, 2]",
+        "{",
+        "1",
+        '"x"',
+        "null",
+        "{a: 1}",
+        "",
+        "[1,]",
+        "NaN",
+        "-Infinity",
+        '{"a": 1, "a": 2}',
+        '{"a": 1,}',
+        '["a,]", "b\\"c"]',
+        "[1e-5, -0.5E+3]",
+        '"\\ud800"',
+    ],
     "code": ["AB12", "ab12", "AB123", "AB1", "ÄB12", "AB١٢", r"A\d12"],
     "cat": ["a", "b", "c", "d", "N/A", "", "A"],
     "email": ["x@example.com", "y@example.com", "z@example.com"],

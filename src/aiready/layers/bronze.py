@@ -46,6 +46,29 @@ def source_files(root: Path, ds: DatasetConfig) -> list[Path]:
     return [Path(pattern)]
 
 
+def check_source_path(root: Path, ds: DatasetConfig, path: Path) -> None:
+    """A relative ``source`` reads only files inside the workspace, and never aiready's state.
+
+    ``..`` or a symlink in a landing folder must not turn ingest into a way of copying any file
+    the process can read (keys, other workspaces) into bronze. A landing zone elsewhere is named
+    with an absolute path in aiready.yaml, where a reviewer sees it.
+    """
+    resolved = path.resolve()
+    if resolved.is_relative_to((root / ".aiready").resolve()):
+        raise SourceError(
+            "source file is inside .aiready/ (aiready's own state), which is never a source",
+            dataset=ds.name,
+            file=str(path),
+        )
+    if not Path(ds.source).is_absolute() and not resolved.is_relative_to(root.resolve()):
+        raise SourceError(
+            "source file resolves outside the workspace (through `..` or a symlink); "
+            "give an absolute path in aiready.yaml to read a landing zone elsewhere",
+            dataset=ds.name,
+            file=str(path),
+        )
+
+
 def _relative(root: Path, path: Path) -> str:
     try:
         return str(path.resolve().relative_to(root))
@@ -67,6 +90,7 @@ def ingest(
 ) -> IngestResult:
     """Ingest every new file of ``ds`` (or the given ``files``) into bronze, one batch per file."""
     result = IngestResult(ds.name)
+    from_source = files is None  # given files are aiready's own (accepted corrections)
     files = source_files(paths.root, ds) if files is None else files
     table_path = paths.table("bronze", ds.name)
     with dataset_lock(paths.locks, ds.name):
@@ -76,6 +100,8 @@ def ingest(
             if progress:
                 progress(rel)
             try:
+                if from_source:
+                    check_source_path(paths.root, ds, path)
                 result.files.append(_ingest_file(paths, ds, path, rel, known, table_path))
             except AireadyError as exc:
                 result.files.append(FileIngest(rel, "failed", message=exc.message))

@@ -42,7 +42,7 @@ def cast_ok(column: Column, s: str) -> str:
     if column.family == "string":
         return "TRUE"
     if column.family == "json":
-        return f"json_valid({s})"
+        return f"(json_valid({s}) AND NOT regexp_matches({_json_residue(s)}, {lit(_LENIENT)}))"
     if column.family == "boolean":
         return f"lower({s}) IN ('true', 'false', '1', '0')"
     if column.family == "integer":
@@ -58,6 +58,19 @@ def cast_ok(column: Column, s: str) -> str:
     if column.family == "date":
         return f"(regexp_full_match({s}, {lit(_DATE)}) AND TRY_CAST({s} AS DATE) IS NOT NULL)"
     return f"(regexp_full_match({s}, {lit(_TS)}) AND TRY_CAST({s} AS TIMESTAMPTZ) IS NOT NULL)"
+
+
+# DuckDB's json_valid also accepts trailing commas and NaN/Infinity; strict JSON (RFC 8259) does
+# not, and neither does Spark. With strings emptied and numbers and literals replaced, whatever
+# is left that looks like either is refused, so both engines apply the same rule.
+_JSON_STRING = r'"(?:[^"\\]|\\.)*"'
+_JSON_TOKEN = r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null"
+_LENIENT = r",\s*[\]}]|[A-Za-z]"
+
+
+def _json_residue(s: str) -> str:
+    emptied = f"regexp_replace({s}, {lit(_JSON_STRING)}, '\"\"', 'g')"
+    return f"regexp_replace({emptied}, {lit(_JSON_TOKEN)}, '0', 'g')"
 
 
 def cast_value(column: Column, s: str) -> str:

@@ -33,6 +33,8 @@ _CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.shuffle.partitions": "4",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # JSON validity as DuckDB checks it: duplicate object keys are allowed (RFC 8259: SHOULD).
+    "spark.sql.variant.allowDuplicateKeys": "true",
     "spark.driver.extraJavaOptions": "-Dlog4j2.level=ERROR",
 }
 _lock = threading.Lock()
