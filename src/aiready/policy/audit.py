@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+from deltalake import DeltaTable
+from deltalake.exceptions import DeltaError
 
 from aiready.policy.engine import Decision
 from aiready.policy.errors import AuditTampered
@@ -95,6 +97,7 @@ class _Writer:
         self.path, self.locks = path, locks
         self.queue: queue.Queue[tuple[list[Decision], Future[None]]] = queue.Queue()
         self.tail: tuple[int | None, int, str] | None = None
+        self.dt: DeltaTable | None = None
         threading.Thread(target=self._run, name="audit-writer", daemon=True).start()
 
     def _run(self) -> None:
@@ -116,14 +119,30 @@ class _Writer:
 
     def _commit(self, decisions: list[Decision]) -> None:
         with dataset_lock(self.locks, "_audit"):
-            version = delta.version(self.path)
+            dt = self._table()
+            version = None if dt is None else int(dt.version())
             if self.tail is not None and self.tail[0] == version:
                 seq, prev = self.tail[1], self.tail[2]
             else:  # first commit here, or another process appended: read the chain's end
                 seq, prev = _tail(self.path)
             rows = _records(decisions, seq, prev)
-            written = delta.append(self.path, pa.Table.from_pylist(rows, schema=SCHEMA))
+            data = pa.Table.from_pylist(rows, schema=SCHEMA)
+            if dt is None:
+                written = delta.append(self.path, data)
+            else:
+                written = delta.append_to(dt, self.path, data)
             self.tail = (written, int(rows[-1]["seq"]), str(rows[-1]["hash"]))
+
+    def _table(self) -> DeltaTable | None:
+        """The audit table, caught up with commits made since (by any process) in place."""
+        if self.dt is not None:
+            try:
+                self.dt.update_incremental()
+                return self.dt
+            except DeltaError:  # the table was replaced under us: load it afresh
+                self.dt = None
+        self.dt = delta.table(self.path)
+        return self.dt
 
 
 _writers: dict[Path, _Writer] = {}

@@ -21,6 +21,8 @@ that apply row filters and column masks before any value reaches the query.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -128,8 +130,16 @@ def _snapshot_files(ws: Workspace, layer: str, name: str) -> tuple[list[str], li
 
 def _access(ws: Workspace) -> dict[str, Any]:
     path = ws.root / ACCESS_FILE
-    if not path.is_file():
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
         return {}
+    return _parse_access(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=16)
+def _parse_access(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
+    """Parsed once per version of the file: an edit takes effect at the next request."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:

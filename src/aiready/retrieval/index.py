@@ -203,7 +203,7 @@ class Searcher:
         self._open: dict[tuple[str, int], tantivy.Index] = {}
         self._vectors: dict[tuple[str, int], _Vectors] = {}
         self._masks: dict[tuple[str, int, frozenset[str]], npt.NDArray[np.bool_]] = {}
-        self._id_sets: dict[tuple[str, int, frozenset[str]], tantivy.Query] = {}
+        self._id_sets: dict[tuple[Any, ...], tantivy.Query | None] = {}
         self._lock = threading.Lock()
 
     def index(self, paths: Paths, model: ModelConfig, version: int) -> tantivy.Index:
@@ -218,19 +218,49 @@ class Searcher:
                 self._open[key] = idx
             return self._open[key]
 
-    def _id_set(
-        self, model: str, version: int, schema: tantivy.Schema, ids: frozenset[str]
-    ) -> tantivy.Query:
-        """The id restriction of a row filter, built once per (version, id set)."""
-        key = (model, version, ids)
+    def _restriction(
+        self,
+        paths: Paths,
+        model: str,
+        version: int,
+        schema: tantivy.Schema,
+        ids: frozenset[str] | None,
+        filters: dict[str, str],
+    ) -> tantivy.Query | None:
+        """What a row filter and request filters admit, as a query that never scores; built once
+        per (version, id set, filters). A term set costs per term on every search, so an id set
+        larger than half the version is expressed as "all but the others"."""
+        key = (model, version, ids, tuple(sorted(filters.items())))
         with self._lock:
-            query = self._id_sets.get(key)
-            if query is None:
-                if len(self._id_sets) > 256:
-                    self._id_sets.clear()
-                query = tantivy.Query.term_set_query(schema, ID, sorted(ids))
-                self._id_sets[key] = query
-            return query
+            if key in self._id_sets:
+                return self._id_sets[key]
+        must: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        if ids is not None:
+            every = pq.read_table(folder(paths, model, version) / DIGESTS, columns=["id"])
+            universe = every.column("id").to_pylist()
+            if len(ids) * 2 > len(universe):
+                others = sorted(set(universe) - ids)
+                must.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+                if others:
+                    others_q = tantivy.Query.term_set_query(schema, ID, others)
+                    must.append((tantivy.Occur.MustNot, others_q))
+            else:
+                must.append(
+                    (tantivy.Occur.Must, tantivy.Query.term_set_query(schema, ID, sorted(ids)))
+                )
+        for column, value in filters.items():
+            term = tantivy.Query.term_query(schema, filter_field(column), value)
+            must.append((tantivy.Occur.Must, term))
+        query = (
+            tantivy.Query.const_score_query(tantivy.Query.boolean_query(must), 0.0)
+            if must
+            else None
+        )
+        with self._lock:
+            if len(self._id_sets) > 256:
+                self._id_sets.clear()
+            self._id_sets[key] = query
+        return query
 
     def search(
         self,
@@ -246,18 +276,12 @@ class Searcher:
         idx = self.index(paths, model, version)
         schema = idx.schema
         query, _errors = idx.parse_query_lenient(text, [TEXT])
-        must: list[Any] = []
-        if allowed is not None:
-            if not allowed:
-                return []
-            must.append(self._id_set(model.name, version, schema, frozenset(allowed)))
-        for column, value in filters.items():
-            must.append(tantivy.Query.term_query(schema, filter_field(column), value))
-        if must:
+        if allowed is not None and not allowed:
+            return []
+        ids = None if allowed is None else frozenset(allowed)
+        restriction = self._restriction(paths, model.name, version, schema, ids, filters)
+        if restriction is not None:
             # Filters restrict, never score: ranking among permitted records is unchanged.
-            restriction = tantivy.Query.const_score_query(
-                tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must]), 0.0
-            )
             query = tantivy.Query.boolean_query(
                 [(tantivy.Occur.Must, query), (tantivy.Occur.Must, restriction)]
             )

@@ -151,6 +151,25 @@ def append(path: Path, data: Data, metadata: Mapping[str, str] | None = None) ->
     )
 
 
+def append_to(dt: DeltaTable, path: Path, data: Data) -> int:
+    """Append through an open table whose log state is kept up to date in place.
+
+    For a hot append-only log (the audit): each commit costs the write and reading the commits
+    since the last one, not a replay of the whole log; the table is caught up before a retry.
+    """
+    attempts = 0
+
+    def op() -> int:
+        nonlocal attempts
+        if attempts:
+            dt.update_incremental()
+        attempts += 1
+        write_deltalake(dt, _fresh(data), mode="append", schema_mode="merge")
+        return int(dt.version())
+
+    return _retry("append", path, op)
+
+
 def replace_where(
     path: Path, data: Data, predicate: str, metadata: Mapping[str, str] | None = None
 ) -> int:
