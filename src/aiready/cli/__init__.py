@@ -130,6 +130,9 @@ def _exit(code: int) -> None:
     Python finalises ("terminate called without an active exception"), turning a finished command
     into exit -6. Every write is committed by now, so skip the teardown and keep the real code.
     """
+    journal = sys.modules.get("aiready.policy.audit")  # loaded only if something was decided
+    if journal is not None:
+        journal.fold_all()  # the decisions are durable in its journal; this makes them Delta rows
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to flush

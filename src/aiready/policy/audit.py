@@ -3,12 +3,20 @@
 Each record's ``hash`` is sha256 over the previous record's hash and this record's fields, and
 ``seq`` counts from 0 without gaps, so ``verify`` detects any edited, removed or reordered record
 and names the first bad one. No secret is ever written: requests carry names, never keys.
+
+A decision is durable before the request it allows is answered: it is appended and fsynced to a
+journal beside the table (``_audit.journal.jsonl``, well under a millisecond), and folded into
+the Delta table in batches — every ``FOLD_SECONDS`` or ``FOLD_RECORDS`` by the writer, and by
+anyone who reads or verifies the log. A fold commits the records past the table's last ``seq``
+and only then empties the journal, so a crash between the two folds nothing twice.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import queue
 import threading
 from concurrent.futures import Future
@@ -40,6 +48,9 @@ SCHEMA = pa.schema(
     ]
 )
 GENESIS = "0" * 64
+FOLD_SECONDS = 2.0
+FOLD_RECORDS = 1000
+log = logging.getLogger(__name__)
 FIELDS = (
     "seq",
     "at",
@@ -89,20 +100,89 @@ def _records(decisions: list[Decision], seq: int, prev: str) -> list[dict[str, A
     return rows
 
 
+def journal_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.journal.jsonl")
+
+
+def _encode(record: dict[str, Any]) -> bytes:
+    data = dict(record, at=record["at"].isoformat())
+    return (json.dumps(data, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def _journal(journal: Path) -> list[dict[str, Any]]:
+    """The journal's complete records; a last line without its newline is a write cut short by
+    a crash, never acknowledged, so it is not a record."""
+    try:
+        raw = journal.read_bytes()
+    except FileNotFoundError:
+        return []
+    lines = raw.split(b"\n")[:-1]
+    records = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            record = json.loads(line)
+            record["at"] = datetime.fromisoformat(record["at"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AuditTampered(
+                f"audit journal {journal.name} line {number} is not a record", record=number
+            ) from exc
+        records.append(record)
+    return records
+
+
+def _append_journal(journal: Path, rows: list[dict[str, Any]]) -> None:
+    """Append and fsync; a torn last line left by a crash is cut off first."""
+    new = not journal.exists()
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    with open(journal, "ab+") as f:
+        size = f.seek(0, os.SEEK_END)
+        if size:
+            f.seek(size - 1)
+            if f.read(1) != b"\n":
+                f.seek(0)
+                f.truncate(f.read().rfind(b"\n") + 1)
+                f.seek(0, os.SEEK_END)
+        f.write(b"".join(_encode(r) for r in rows))
+        f.flush()
+        os.fsync(f.fileno())
+    if new:  # the file's own directory entry must survive a crash too
+        fd = os.open(journal.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _stamp(journal: Path) -> tuple[int, int, int] | None:
+    """Identifies the journal's state: any write by anyone else changes it."""
+    try:
+        st = journal.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
 class _Writer:
-    """One per audit table and process: concurrent appends are chained and committed together
-    (group commit), so a busy service makes a few Delta commits a second, not one per request."""
+    """One per audit table and process: concurrent appends are chained and journalled together
+    (group commit), and the journal is folded into Delta in the background."""
 
     def __init__(self, path: Path, locks: Path) -> None:
         self.path, self.locks = path, locks
+        self.journal = journal_path(path)
         self.queue: queue.Queue[tuple[list[Decision], Future[None]]] = queue.Queue()
-        self.tail: tuple[int | None, int, str] | None = None
+        self.tail: tuple[tuple[int, int, int] | None, int, str] | None = None  # (stamp, seq, hash)
+        self.unfolded = 0
         self.dt: DeltaTable | None = None
         threading.Thread(target=self._run, name="audit-writer", daemon=True).start()
 
     def _run(self) -> None:
         while True:
-            batch = [self.queue.get()]
+            try:
+                batch = [self.queue.get(timeout=FOLD_SECONDS)]
+            except queue.Empty:
+                if self.unfolded:
+                    self.fold_quietly()
+                continue
             while True:
                 try:
                     batch.append(self.queue.get_nowait())
@@ -116,25 +196,57 @@ class _Writer:
                 continue
             for _, future in batch:
                 future.set_result(None)
+            if self.unfolded >= FOLD_RECORDS:
+                self.fold_quietly()
 
     def _commit(self, decisions: list[Decision]) -> None:
         with dataset_lock(self.locks, "_audit"):
-            dt = self._table()
-            version = None if dt is None else int(dt.version())
-            if self.tail is not None and self.tail[0] == version:
+            stamp = _stamp(self.journal)
+            if self.tail is not None and self.tail[0] == stamp:
                 seq, prev = self.tail[1], self.tail[2]
-            else:  # first commit here, or another process appended: read the chain's end
-                seq, prev = _tail(self.path)
+            else:  # first append here, or another process appended or folded
+                seq, prev = self._chain_end()
             rows = _records(decisions, seq, prev)
-            data = pa.Table.from_pylist(rows, schema=SCHEMA)
-            if dt is None:
-                written = delta.append(self.path, data)
-            else:
-                written = delta.append_to(dt, self.path, data)
-            self.tail = (written, int(rows[-1]["seq"]), str(rows[-1]["hash"]))
+            _append_journal(self.journal, rows)
+            self.unfolded += len(rows)
+            self.tail = (_stamp(self.journal), int(rows[-1]["seq"]), str(rows[-1]["hash"]))
+
+    def _chain_end(self) -> tuple[int, str]:
+        records = _journal(self.journal)
+        if records:  # the journal always ends the chain (after a cut-short fold it repeats it)
+            return int(records[-1]["seq"]), str(records[-1]["hash"])
+        return _tail(self.path)
+
+    def fold_quietly(self) -> None:
+        """Fold in the background; the records stay safe in the journal if it fails."""
+        try:
+            with dataset_lock(self.locks, "_audit"):
+                self._fold()
+        except Exception as exc:  # noqa: BLE001 - retried at the next fold; nothing is lost
+            log.warning("folding the audit journal into %s failed (%s); will retry", self.path, exc)
+
+    def _fold(self) -> None:
+        """Move the journal into the Delta table (the caller holds the lock)."""
+        records = _journal(self.journal)
+        if records:
+            dt = self._table()
+            last = _tail(self.path)[0] if dt is not None else -1
+            new = [r for r in records if int(r["seq"]) > last]
+            if new:
+                data = pa.Table.from_pylist(new, schema=SCHEMA)
+                if dt is None:
+                    delta.append(self.path, data)
+                else:
+                    delta.append_to(dt, self.path, data)
+            with open(self.journal, "r+b") as f:
+                f.truncate(0)
+                os.fsync(f.fileno())
+            end = records[-1]
+            self.tail = (_stamp(self.journal), int(end["seq"]), str(end["hash"]))
+        self.unfolded = 0
 
     def _table(self) -> DeltaTable | None:
-        """The audit table, caught up with commits made since (by any process) in place."""
+        """The audit table, caught up in place with commits made since (by any process)."""
         if self.dt is not None:
             try:
                 self.dt.update_incremental()
@@ -149,22 +261,49 @@ _writers: dict[Path, _Writer] = {}
 _writers_lock = threading.Lock()
 
 
-def append(path: Path, locks: Path, decisions: list[Decision]) -> None:
-    """Append decisions, chained after the current last record; returns once committed."""
-    if not decisions:
-        return
+def _writer(path: Path, locks: Path) -> _Writer:
     with _writers_lock:
         writer = _writers.get(path)
         if writer is None:
             writer = _writers[path] = _Writer(path, locks)
+        return writer
+
+
+def append(path: Path, locks: Path, decisions: list[Decision]) -> None:
+    """Append decisions, chained after the current last record; returns once durable."""
+    if not decisions:
+        return
     future: Future[None] = Future()
-    writer.queue.put((decisions, future))
+    _writer(path, locks).queue.put((decisions, future))
     future.result()
 
 
-def verify(path: Path) -> int:
+def fold(path: Path, locks: Path) -> None:
+    """Bring every journalled decision into the Delta table now."""
+    if not journal_path(path).exists():
+        return
+    writer = _writer(path, locks)
+    with dataset_lock(locks, "_audit"):
+        writer._fold()
+
+
+def fold_all() -> None:
+    """Fold the journals this process wrote to (before it exits)."""
+    with _writers_lock:
+        writers = list(_writers.values())
+    for writer in writers:
+        writer.fold_quietly()
+
+
+def read(path: Path, locks: Path) -> pa.Table | None:
+    """The whole audit log as a table, every journalled decision included."""
+    fold(path, locks)
+    return delta.read(path)
+
+
+def verify(path: Path, locks: Path) -> int:
     """Check the whole chain; returns the record count or raises naming the first bad record."""
-    table = delta.read(path)
+    table = read(path, locks)
     if table is None:
         return 0
     prev = GENESIS

@@ -768,7 +768,12 @@ class Workspace:
 
     def verify_audit(self) -> int:
         """Check the audit hash chain; returns the record count or raises AuditTampered."""
-        return audit.verify(self.audit_path)
+        return audit.verify(self.audit_path, self.paths.locks)
+
+    def audit_log(self) -> pa.Table | None:
+        """Every audited decision (allow and deny) as a table, in ``seq`` order."""
+        table = audit.read(self.audit_path, self.paths.locks)
+        return None if table is None else table.sort_by("seq")
 
     def track_training(
         self, target: str, datasets: list[str], context: str = "training"
