@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,12 @@ def test_the_cli_leaves_its_decisions_in_delta(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     ws = aiready.Workspace.load(tmp_path)
     assert delta_rows(ws) == 1 and journal_path(ws.audit_path).read_bytes() == b""
+
+
+def test_the_writer_folds_in_the_background(tmp_path: Path) -> None:
+    ws = governed(tmp_path)
+    decide(ws, 3)
+    deadline = time.monotonic() + 30  # FOLD_SECONDS is 2: generous for a loaded machine
+    while delta_rows(ws) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert delta_rows(ws) == 3 and journal_path(ws.audit_path).read_bytes() == b""

@@ -86,10 +86,13 @@ def docs_csv(n: int, seed: int = 1) -> str:
     return "\n".join(lines) + "\n"
 
 
-def make(root: Path, n: int = 40) -> aiready.Workspace:
+def make(
+    root: Path, n: int = 40, config: str = CONFIG, docs: str | None = None
+) -> aiready.Workspace:
+    """A governed workspace whose certified gold model ``kb`` holds ``docs`` (or ``n`` made up)."""
     for folder_ in ("contracts", "data", "models", "policies"):
         (root / folder_).mkdir(parents=True, exist_ok=True)
-    (root / "aiready.yaml").write_text(CONFIG)
+    (root / "aiready.yaml").write_text(config)
     purposes = "customProperties:\n  - property: allowedPurposes\n    value: [support]\n"
     for name in ("docs", "kb"):
         body = CONTRACT_HEAD.format(id=name) + f"schema:\n  - name: {name}\n" + PROPS + purposes
@@ -97,7 +100,7 @@ def make(root: Path, n: int = 40) -> aiready.Workspace:
     (root / "models/kb.sql").write_text(
         "SELECT doc_id, region, topic, title, body, author_email FROM silver.docs\n"
     )
-    (root / "data/docs.csv").write_text(docs_csv(n))
+    (root / "data/docs.csv").write_text(docs_csv(n) if docs is None else docs)
     (root / "policies/access.cedar").write_text(POLICIES)
     (root / "policies/principals.yaml").write_text(PRINCIPALS)
     (root / "policies/access.yaml").write_text(ACCESS)

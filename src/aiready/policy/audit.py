@@ -19,6 +19,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
@@ -171,7 +172,7 @@ class _Writer:
         self.journal = journal_path(path)
         self.queue: queue.Queue[tuple[list[Decision], Future[None]]] = queue.Queue()
         self.tail: tuple[tuple[int, int, int] | None, int, str] | None = None  # (stamp, seq, hash)
-        self.unfolded = 0
+        self.unfolded, self.unfolded_since = 0, 0.0
         self.dt: DeltaTable | None = None
         threading.Thread(target=self._run, name="audit-writer", daemon=True).start()
 
@@ -196,7 +197,8 @@ class _Writer:
                 continue
             for _, future in batch:
                 future.set_result(None)
-            if self.unfolded >= FOLD_RECORDS:
+            waited = time.monotonic() - self.unfolded_since
+            if self.unfolded >= FOLD_RECORDS or waited >= FOLD_SECONDS:
                 self.fold_quietly()
 
     def _commit(self, decisions: list[Decision]) -> None:
@@ -208,6 +210,8 @@ class _Writer:
                 seq, prev = self._chain_end()
             rows = _records(decisions, seq, prev)
             _append_journal(self.journal, rows)
+            if not self.unfolded:
+                self.unfolded_since = time.monotonic()
             self.unfolded += len(rows)
             self.tail = (_stamp(self.journal), int(rows[-1]["seq"]), str(rows[-1]["hash"]))
 
