@@ -88,6 +88,9 @@ def test_a_garbled_journal_line_is_named(tmp_path: Path) -> None:
         ws.verify_audit()
     with pytest.raises(AuditTampered):  # fail closed: nothing is decided that cannot be audited
         decide(ws, 1)
+    journal.write_bytes(b"")  # repaired (the two records are lost): decisions flow again
+    decide(ws, 1)
+    assert ws.verify_audit() == 1
 
 
 def _worker(root: str, principal: str, n: int) -> None:

@@ -11,6 +11,7 @@ import pytest
 import aiready
 from aiready import NotFoundError
 from aiready.policy import AccessDenied, PolicyError
+from aiready.retrieval import index
 from aiready.retrieval.index import folder
 from tests.conftest import CONTRACT_HEAD
 
@@ -131,12 +132,17 @@ def test_results_are_cited_masked_and_row_filtered(ws: aiready.Workspace) -> Non
     assert steward.hits[0].record["author_email"].endswith("@example.com")
 
 
+@pytest.mark.parametrize("overfetch", [True, False])
 @pytest.mark.parametrize(("who", "region"), [("alice", "EU"), ("bob", "US")])
 def test_prefilter_keeps_the_ranking_of_permitted_records(
-    ws: aiready.Workspace, who: str, region: str
+    ws: aiready.Workspace, who: str, region: str, overfetch: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Filtering before ranking: the top k = the steward's full ranking restricted to the region.
-    EU holds 2/3 of the records (restricted as "all but the others"), US 1/3 (as an id set)."""
+    Both ways of restricting are checked: permitted hits of a larger unrestricted top list, and
+    the id set inside the index (EU holds 2/3 of the records, restricted as "all but the
+    others"; US 1/3, as an id set)."""
+    if not overfetch:
+        monkeypatch.setattr(index, "OVERFETCH_MAX", 0)
     for query in ("refund", "delivery parcel", "invoice errors money", "customer"):
         full = ws.retrieve(query, "sam", "support", k=40)
         own = [(round(h.score, 5), h.key) for h in full.hits if h.record["region"] == region]

@@ -10,6 +10,7 @@ an atomic rename, so a reader never sees a half-built index.
 from __future__ import annotations
 
 import hashlib
+import math
 import shutil
 import threading
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from aiready.workspace.config import ModelConfig, RetrievalConfig
 from aiready.workspace.paths import Paths
 
 ID, TEXT = "_id", "_text"
+OVERFETCH_MAX = 200  # hits fetched to find k permitted ones before the id set goes into the index
 DIGESTS = "digests.parquet"
 
 
@@ -275,19 +277,70 @@ class Searcher:
         """Top ``k`` (id, score); ``allowed`` and ``filters`` restrict before ranking."""
         idx = self.index(paths, model, version)
         schema = idx.schema
-        query, _errors = idx.parse_query_lenient(text, [TEXT])
+        text_query, _errors = idx.parse_query_lenient(text, [TEXT])
         if allowed is not None and not allowed:
             return []
-        ids = None if allowed is None else frozenset(allowed)
-        restriction = self._restriction(paths, model.name, version, schema, ids, filters)
-        if restriction is not None:
-            # Filters restrict, never score: ranking among permitted records is unchanged.
-            query = tantivy.Query.boolean_query(
-                [(tantivy.Occur.Must, query), (tantivy.Occur.Must, restriction)]
-            )
         searcher = idx.searcher()
-        hits = searcher.search(query, k).hits
-        return [(str(searcher.doc(addr)[ID][0]), float(score)) for score, addr in hits]
+        if allowed is not None:
+            ids = frozenset(allowed)
+            found = self._overfetch(paths, model, version, idx, text_query, k, ids, filters)
+            if found is not None:
+                return found
+        else:
+            ids = None
+        query = self._restricted(paths, model.name, version, schema, text_query, ids, filters)
+        return _hits(searcher, query, k)
+
+    def _restricted(
+        self,
+        paths: Paths,
+        model: str,
+        version: int,
+        schema: tantivy.Schema,
+        query: tantivy.Query,
+        ids: frozenset[str] | None,
+        filters: dict[str, str],
+    ) -> tantivy.Query:
+        restriction = self._restriction(paths, model, version, schema, ids, filters)
+        if restriction is None:
+            return query
+        # Filters restrict, never score: ranking among permitted records is unchanged.
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, query), (tantivy.Occur.Must, restriction)]
+        )
+
+    def _overfetch(
+        self,
+        paths: Paths,
+        model: ModelConfig,
+        version: int,
+        idx: tantivy.Index,
+        query: tantivy.Query,
+        k: int,
+        ids: frozenset[str],
+        filters: dict[str, str],
+    ) -> list[tuple[str, float]] | None:
+        """The top ``k`` permitted records from a larger unrestricted top list, or None.
+
+        Scores do not depend on the restriction, so the permitted records of the unrestricted
+        ranking, in order, *are* the restricted ranking: if the first ``m`` hits hold ``k``
+        permitted ones (or are all there is), those are the answer. That is a cheap search for
+        a row filter that admits a good share of the records; otherwise the id set is applied
+        in the index (a term set, costly per search) by the caller.
+        """
+        searcher = idx.searcher()
+        total = searcher.num_docs
+        if not total:
+            return []
+        m = k + math.ceil(2 * k * total / len(ids))
+        if m > OVERFETCH_MAX:
+            return None
+        query = self._restricted(paths, model.name, version, idx.schema, query, None, filters)
+        hits = _hits(searcher, query, m)
+        permitted = [(key, score) for key, score in hits if key in ids]
+        if len(permitted) >= k or len(hits) < m:
+            return permitted[:k]
+        return None
 
     def _vectors_of(self, paths: Paths, model: ModelConfig, version: int) -> _Vectors:
         key = (model.name, version)
@@ -347,3 +400,10 @@ class _Vectors:
     ids: npt.NDArray[np.object_]
     matrix: npt.NDArray[np.float32]
     filters: dict[str, npt.NDArray[np.object_]]
+
+
+def _hits(searcher: tantivy.Searcher, query: tantivy.Query, k: int) -> list[tuple[str, float]]:
+    return [
+        (str(searcher.doc(addr)[ID][0]), float(score))
+        for score, addr in searcher.search(query, k).hits
+    ]
