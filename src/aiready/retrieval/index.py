@@ -390,8 +390,7 @@ class Searcher:
         for column, value in filters.items():
             match = vectors.filters[filter_field(column)] == value
             candidates = match if candidates is None else candidates & match
-        [query] = semantic.embed([text])
-        hits = semantic.nearest(vectors.matrix, query, candidates, k)
+        hits = semantic.nearest(vectors.matrix, semantic.query_vector(text), candidates, k)
         return [(str(vectors.ids[row]), score) for row, score in hits]
 
 

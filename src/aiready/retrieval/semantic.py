@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import numpy as np
@@ -64,6 +65,14 @@ def embed(texts: Sequence[str]) -> npt.NDArray[np.float32]:
             list(texts), batch_size=BATCH, normalize_embeddings=True, show_progress_bar=False
         )
     return np.asarray(vectors, dtype=np.float32)
+
+
+@lru_cache(maxsize=1024)
+def query_vector(text: str) -> npt.NDArray[np.float32]:
+    """A query's embedding, once per text (per model searched, and for repeated questions)."""
+    vector: npt.NDArray[np.float32] = embed([text])[0]
+    vector.setflags(write=False)
+    return vector
 
 
 @contextmanager
