@@ -188,8 +188,8 @@ def _with_lineage(table: pa.Table, publish_id: str, source: str) -> pa.Table:
     n = table.num_rows
     now = pa.scalar(datetime.now(UTC), pa.timestamp("us", tz="UTC"))
     extra = {
-        "_batch_id": pa.repeat(pa.scalar(publish_id, pa.string()), n),
-        "_source_file": pa.repeat(pa.scalar(source, pa.string()), n),
+        "_batch_id": _constant(publish_id, n),
+        "_source_file": _constant(source, n),
         "_source_row": pa.array(np.arange(1, n + 1, dtype=np.int64)),
         "_ingested_at": pa.repeat(now, n),
         "_record_hash": pa.nulls(n, pa.string()),
@@ -199,6 +199,24 @@ def _with_lineage(table: pa.Table, publish_id: str, source: str) -> pa.Table:
     for name, values in extra.items():
         table = table.append_column(name, values)
     return table
+
+
+def _constant(value: str, n: int, chunk: int = 1 << 20) -> pa.ChunkedArray:
+    """``value`` ``n`` times, as chunks that share one buffer (``pa.repeat`` copies the string
+    ``n`` times: 0.37 s for 5M rows)."""
+    encoded = value.encode()
+    chunk = min(chunk, (2**31 - 1) // max(len(encoded), 1))  # int32 offsets per chunk
+
+    def block(rows: int) -> pa.Array:
+        offsets = np.arange(0, (rows + 1) * len(encoded), len(encoded), dtype=np.int32)
+        buffers = [None, pa.py_buffer(offsets), pa.py_buffer(encoded * rows)]
+        return pa.Array.from_buffers(pa.string(), rows, buffers)
+
+    full, rest = divmod(n, chunk)
+    chunks = [block(chunk)] * full if full else []
+    if rest or not chunks:
+        chunks.append(block(rest))
+    return pa.chunked_array(chunks, pa.string())
 
 
 def publish(
