@@ -115,7 +115,7 @@ def build(paths: Paths, model: ModelConfig, version: int) -> BuildResult:
             embedded = 0
             if cfg.semantic and not (target / semantic.VECTORS).is_file():  # switched on later
                 docs = _documents(cfg, _records(paths, model, version))
-                embedded = _write_vectors(target, target, cfg, docs)
+                embedded = _write_vectors(target, cfg, docs)
             return BuildResult(model.name, version, _count(target), 0, 0, 0, None, embedded)
         docs = _documents(cfg, _records(paths, model, version))
         base = _previous(paths, model.name, version)
@@ -140,7 +140,7 @@ def build(paths: Paths, model: ModelConfig, version: int) -> BuildResult:
         writer.wait_merging_threads()
         ids = list(docs)
         pq.write_table(pa.table({"id": ids, "digest": [docs[k][0] for k in ids]}), tmp / DIGESTS)
-        embedded = _write_vectors(tmp, tmp, cfg, docs) if cfg.semantic else 0
+        embedded = _write_vectors(tmp, cfg, docs) if cfg.semantic else 0
         shutil.rmtree(target, ignore_errors=True)
         tmp.rename(target)
     counts = len(added), len(changed), len(removed)
@@ -156,13 +156,15 @@ def _documents(cfg: RetrievalConfig, table: pa.Table) -> dict[str, tuple[str, di
 
 
 def _write_vectors(
-    base: Path, target: Path, cfg: RetrievalConfig, docs: dict[str, tuple[str, dict[str, str]]]
+    target: Path, cfg: RetrievalConfig, docs: dict[str, tuple[str, dict[str, str]]]
 ) -> int:
-    """Embeddings of every record beside the index; only records whose indexed text or filters
-    changed since ``base``'s vectors are embedded again. Returns how many were embedded."""
+    """Embeddings of every record beside the index in ``target``; records whose indexed text and
+    filters are unchanged since the vectors already there (copied from the previous version)
+    keep theirs. Returns how many were embedded."""
     reuse: dict[str, npt.NDArray[np.float32]] = {}
-    old = base / semantic.VECTORS
-    if old.is_file() and pq.read_schema(old).metadata.get(b"model") == semantic.MODEL.encode():
+    old = target / semantic.VECTORS
+    meta = (pq.read_schema(old).metadata or {}) if old.is_file() else {}
+    if meta.get(b"model") == semantic.MODEL.encode():
         prior = pq.read_table(old, columns=["id", "digest", "vector"])
         matrix = _matrix(prior)
         for i, (key, digest) in enumerate(
