@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,24 @@ def test_help_lists_commands() -> None:
     assert result.returncode == 0
     for command in ("init", "ingest", "refine", "run", "status", "quarantine", "ui", "demo"):
         assert command in result.stdout
+
+
+def test_demo_runs_every_layer_and_shows_governance(tmp_path: Path) -> None:
+    """`make demo` end to end, small: layers, review loop, model, governed queries, report."""
+    out = tmp_path / "demo"
+    result = aiready(
+        "demo", "--dir", str(out), "--payments", "3000", "--customers", "300", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["passed"] and data["model"]["check_model_ok"]
+    g = data["governance"]
+    assert g["masked"] == {"customer_value.email": "partial"}
+    assert all("***" in r["email"] for r in g["top_customers_masked"])
+    assert g["row_filter"] == {"customers": "country = 'DE'"}
+    assert 0 < g["customers_visible_to_ana"] < 300
+    assert "marketing" in g["refused"] and "deny by default" in g["refused"]
+    assert g["audit_records"] > 0 and 0 <= g["score"]["overall"] <= 100
+    report = Path(g["report"]).read_text()
+    assert "<svg" in report and "gold.customer_value" in report
+    assert not re.search(r"""(src|href)=["'](https?:)?//|url\(https?:|<script|<link""", report)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,6 +18,7 @@ from aiready.cli import render
 from aiready.cli._common import JsonOpt, console, emit_json, progress
 from aiready.demo import write_workspace
 from aiready.demo.train import train_churn_model
+from aiready.errors import AireadyError
 from aiready.workspace import Workspace
 
 
@@ -38,9 +39,16 @@ def demo(
         result = ws.run(report)
         replay_note = _fix_and_replay(ws)
         trained = train_churn_model(ws) if result.passed else {"skipped": "a gate failed"}
+        governed = _govern(ws) if result.passed else {}
     if as_json:
         emit_json(
-            {**result.asdict(), "replay": replay_note, "model": trained, "status": ws.status()}
+            {
+                **result.asdict(),
+                "replay": replay_note,
+                "model": trained,
+                "governance": governed,
+                "status": ws.status(),
+            }
         )
         return 0 if result.passed else 1
     render.ingest(result.ingests)
@@ -54,9 +62,15 @@ def demo(
             f"AI use case: {trained['model_uri']} trained on certified gold "
             f"{trained['trained_on']}; check-model ok: {trained['check_model_ok']}"
         )
+    if governed:
+        _show_governance(governed)
     d = directory
     console.print(
         f"\n[bold]done in {time.perf_counter() - started:.1f}s.[/] Look at it:\n"
+        f"  open {d / 'report.html'}   # scorecard, quality, drift, lineage in one page\n"
+        f"  aiready score -w {d}             # how AI-ready, and the fixes ranked by impact\n"
+        f'  aiready query "SELECT * FROM customers LIMIT 5" --principal ana --purpose support '
+        f"-w {d}\n"
         f"  aiready status -w {d}\n"
         f"  aiready quarantine payments -w {d} --reason out_of_range\n"
         f"  aiready certify -w {d}            # is gold customer_value certified? why (not)?\n"
@@ -87,3 +101,55 @@ def _fix_and_replay(ws: Workspace) -> str:
         f"{replay.released} of {replay.checked} quarantined rows into silver; gold "
         f"customer_value v{published.gold_version} (MERGE) certified: {published.certified}"
     )
+
+
+SEGMENTS_SQL = (
+    "SELECT segment, count(*) AS customers, sum(total_spent) AS revenue "
+    "FROM gold.customer_value GROUP BY segment ORDER BY segment"
+)
+TOP_SQL = "SELECT customer_id, email, total_spent FROM customer_value ORDER BY total_spent DESC"
+
+
+def _govern(ws: Workspace) -> dict[str, Any]:
+    """Show policy at work: governed queries (masked, filtered, refused), audit, score, report."""
+    segments = ws.query(SEGMENTS_SQL, "ana", "analytics")
+    top = ws.query(TOP_SQL, "ana", "analytics", limit=3)
+    germans = ws.query("SELECT count(*) AS customers FROM customers", "ana", "support")
+    try:
+        ws.query(TOP_SQL, "ana", "marketing", limit=3)
+        refused = "(not refused!)"
+    except AireadyError as exc:
+        refused = exc.message
+    card = ws.score()
+    return {
+        "segments": segments.table.to_pylist(),
+        "top_customers_masked": top.table.to_pylist(),
+        "masked": top.masked,
+        "customers_visible_to_ana": germans.table.to_pylist()[0]["customers"],
+        "row_filter": germans.filtered,
+        "refused": refused,
+        "audit_records": ws.verify_audit(),
+        "score": {"overall": card["workspace"]["overall"], **card["workspace"]["scores"]},
+        "top_fix": card["workspace"]["top_fixes"][:1],
+        "report": str(ws.report(ws.root / "report.html")),
+    }
+
+
+def _show_governance(g: dict[str, Any]) -> None:
+    console.print(
+        "\n[bold]Controlled[/]: ana (analysts) asks for purpose 'analytics':\n"
+        "  per segment: "
+        + "; ".join(f"{r['segment']} {r['customers']} ({r['revenue']})" for r in g["segments"])
+        + "\n"
+        f"  top customers, e-mail masked {g['masked']}: "
+        f"{[(r['customer_id'], r['email']) for r in g['top_customers_masked']]}\n"
+        f"  row filter {g['row_filter']}: ana sees {g['customers_visible_to_ana']} customers\n"
+        f"  same query for 'marketing': refused: {g['refused']}\n"
+        f"  audit log: {g['audit_records']} decisions, hash chain intact"
+    )
+    score = g["score"]
+    parts = ", ".join(f"{k} {v:.0f}" for k, v in score.items() if k != "overall")
+    console.print(f"[bold]AI-readiness[/]: {score['overall']:.0f}/100 ({parts})")
+    for fix in g["top_fix"]:
+        console.print(f"  top fix (+{fix['impact']:.1f}): {fix['target']}: {fix['fix']}")
+    console.print(f"  report: {g['report']}")

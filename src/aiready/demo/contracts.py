@@ -133,6 +133,9 @@ schema:
         logicalType: date
       - name: vip
         logicalType: boolean
+customProperties:
+  - property: allowedPurposes
+    value: [churn, analytics, support]
 """
 
 CUSTOMER_VALUE = """\
@@ -180,6 +183,9 @@ schema:
     quality:
       - metric: rowCount
         mustBeGreaterThan: 0
+customProperties:
+  - property: allowedPurposes
+    value: [churn, analytics]
 slaProperties:
   - property: latency
     value: 1
@@ -200,4 +206,40 @@ SELECT c.customer_id, c.segment, c.email,
 FROM silver.customers AS c
 LEFT JOIN silver.payments AS p ON p.customer_id = c.customer_id
 GROUP BY c.customer_id, c.segment, c.email
+"""
+
+PRINCIPALS = """\
+# Who may ask: users and services, their groups, and attributes row filters can use.
+groups: [analysts, ai-apps, stewards]
+users:
+  ana: {groups: [analysts], region: DE}
+  sam: {groups: [stewards]}
+services:
+  churn-bot: {groups: [ai-apps]}
+"""
+
+POLICIES = """\
+// Deny by default: only what a policy permits is allowed, and a forbid always wins.
+
+@id("analysts-query")
+permit(principal in Group::"analysts", action == Action::"query", resource)
+when { resource.allowedPurposes.contains(context.purpose) };
+
+@id("churn-bot-scores-churn")
+permit(principal == Service::"churn-bot", action in [Action::"query", Action::"train"], resource)
+when { context.purpose == "churn" && resource.allowedPurposes.contains("churn") };
+
+@id("no-pii-to-ai")
+forbid(principal in Group::"ai-apps", action, resource is Column) when { resource.pii };
+
+@id("stewards-read")
+permit(principal in Group::"stewards", action, resource);
+"""
+
+ACCESS = """\
+# Column masks (redact | hash | partial; unlisted PII is redacted) and row filters (DuckDB SQL).
+masks:
+  customer_value.email: partial
+row_filters:
+  customers: "country = principal.region"
 """

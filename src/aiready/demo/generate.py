@@ -7,7 +7,15 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from aiready.demo.contracts import CUSTOMER_VALUE, CUSTOMER_VALUE_SQL, CUSTOMERS, PAYMENTS
+from aiready.demo.contracts import (
+    ACCESS,
+    CUSTOMER_VALUE,
+    CUSTOMER_VALUE_SQL,
+    CUSTOMERS,
+    PAYMENTS,
+    POLICIES,
+    PRINCIPALS,
+)
 
 CONFIG = """\
 # aiready workspace: datasets, where their raw data lands, and the contract each must meet.
@@ -43,6 +51,10 @@ def write_workspace(root: Path, name: str, payments: int, customers: int, seed: 
     (root / "contracts/customers.odcs.yaml").write_text(CUSTOMERS.format(workspace=name))
     (root / "contracts/customer_value.odcs.yaml").write_text(CUSTOMER_VALUE.format(workspace=name))
     (root / "models/customer_value.sql").write_text(CUSTOMER_VALUE_SQL)
+    (root / "policies").mkdir(exist_ok=True)
+    (root / "policies/principals.yaml").write_text(PRINCIPALS)
+    (root / "policies/access.cedar").write_text(POLICIES)
+    (root / "policies/access.yaml").write_text(ACCESS)
     (root / ".gitignore").write_text(".aiready/\n")
     ids = [f"C{n:06d}" for n in range(1, max(customers, 1) + 1)]
     _customers(root / "data/customers/customers_001.jsonl", ids, rng)
