@@ -21,14 +21,11 @@ that apply row filters and column masks before any value reaches the query.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 import sqlglot
-import yaml
 from sqlglot import exp
 from sqlglot.errors import OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
@@ -37,6 +34,7 @@ from sqlglot.optimizer.scope import traverse_scope
 from aiready.engines.duckdb.sql import ident, lit
 from aiready.engines.runner import connect
 from aiready.policy import audit
+from aiready.policy.access import access_rules, bind_principal, mask_for, mask_sql
 from aiready.policy.engine import Decision
 from aiready.policy.errors import AccessDenied, PolicyError
 from aiready.storage import delta
@@ -44,7 +42,6 @@ from aiready.storage import delta
 if TYPE_CHECKING:
     from aiready.workspace.workspace import Workspace
 
-ACCESS_FILE = "policies/access.yaml"
 DENIED_FUNCTIONS = {
     "getenv",
     "current_setting",
@@ -128,35 +125,6 @@ def _snapshot_files(ws: Workspace, layer: str, name: str) -> tuple[list[str], li
     return list(dt.file_uris()), list(pa.schema(dt.schema().to_arrow()).names)
 
 
-def _access(ws: Workspace) -> dict[str, Any]:
-    path = ws.root / ACCESS_FILE
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return {}
-    return _parse_access(path, stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=16)
-def _parse_access(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
-    """Parsed once per version of the file: an edit takes effect at the next request."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"access file is not valid YAML: {exc}", file=str(path)) from exc
-    return dict(data)
-
-
-def _mask(expr: str, kind: str) -> str:
-    if kind == "hash":
-        return f"sha256(CAST({expr} AS VARCHAR))"
-    if kind == "partial":  # keep the first and the last character
-        text = f"CAST({expr} AS VARCHAR)"
-        kept = f"left({text}, 1) || '***' || right({text}, 1)"
-        return f"CASE WHEN {expr} IS NULL THEN NULL ELSE {kept} END"
-    return "'[REDACTED]'"
-
-
 def governed_query(
     ws: Workspace, sql: str, principal: str, purpose: str, limit: int | None = None
 ) -> QueryResult:
@@ -228,7 +196,7 @@ def _run(
     limit: int | None,
 ) -> QueryResult:
     engine = ws.policy
-    access = _access(ws)
+    access = access_rules(ws)
     attrs: dict[str, Any] = next(
         (e["attrs"] for e in engine.principal_list if e["uid"]["id"] == principal), {}
     )
@@ -240,15 +208,15 @@ def _run(
         projections = []
         for col in cols:
             expr = ident(col)
-            mask = _mask_for(ws, access, name, col)
+            mask = mask_for(ws, access, name, col)
             if mask and not _read(engine, principal, f"{name}.{col}", purpose, extra).allowed:
-                expr = _mask(expr, mask)
+                expr = mask_sql(expr, mask)
                 result.masked[f"{name}.{col}"] = mask
             projections.append(f"{expr} AS {ident(col)}")
         where = "TRUE"
         row_filter = (access.get("row_filters") or {}).get(name)
         if row_filter and not _read(engine, principal, name, purpose, extra).allowed:
-            where = _bind_principal(str(row_filter), attrs)
+            where = bind_principal(str(row_filter), attrs)
             result.filtered[name] = where
         listed = ", ".join(lit(f) for f in files)
         body = ", ".join(projections) or "1 AS __none"
@@ -276,29 +244,3 @@ def _read(
     decision: Decision = engine.decide(principal, "read", resource, purpose)
     decisions.append(decision)
     return decision
-
-
-def _mask_for(ws: Workspace, access: dict[str, Any], dataset: str, column: str) -> str | None:
-    declared = (access.get("masks") or {}).get(f"{dataset}.{column}")
-    if declared:
-        if declared not in ("redact", "hash", "partial"):
-            raise PolicyError(
-                f"mask must be redact, hash or partial, found {declared!r}",
-                file=ACCESS_FILE,
-                column=f"{dataset}.{column}",
-            )
-        return str(declared)
-    entity = next(
-        (e for e in ws.policy_resources() if e["uid"]["id"] == f"{dataset}.{column}"), None
-    )
-    return "redact" if entity and entity["attrs"].get("pii") else None
-
-
-def _bind_principal(condition: str, attrs: dict[str, Any]) -> str:
-    """Replace ``principal.<attr>`` with the principal's value (NULL when absent: no rows)."""
-    tree = sqlglot.parse_one(condition, dialect="duckdb")
-    for column in list(tree.find_all(exp.Column)):
-        if column.table == "principal":
-            value = attrs.get(column.name)
-            column.replace(exp.null() if value is None else exp.Literal.string(str(value)))
-    return str(tree.sql("duckdb"))

@@ -25,9 +25,9 @@ from aiready.engines.duckdb.sql import ident
 from aiready.engines.runner import connect
 from aiready.errors import NotFoundError
 from aiready.policy import audit
+from aiready.policy.access import access_rules, bind_principal, mask_for, mask_sql
 from aiready.policy.engine import Decision
 from aiready.policy.errors import AccessDenied, PolicyError
-from aiready.policy.query import _access, _bind_principal, _mask, _mask_for
 from aiready.retrieval import semantic
 from aiready.retrieval.index import Searcher
 from aiready.storage import delta
@@ -276,7 +276,7 @@ def _allowed_ids(
     result: RetrieveResult,
 ) -> frozenset[str] | None:
     """Ids the caller's row filter admits (None: no row filter applies)."""
-    access = _access(ws)
+    access = access_rules(ws)
     row_filter = (access.get("row_filters") or {}).get(model.name)
     if not row_filter:
         return None
@@ -287,7 +287,7 @@ def _allowed_ids(
     attrs: dict[str, Any] = next(
         (e["attrs"] for e in ws.policy.principal_list if e["uid"]["id"] == principal), {}
     )
-    where = _bind_principal(str(row_filter), attrs)
+    where = bind_principal(str(row_filter), attrs)
     result.filtered[model.name] = where
     return _ids_where(ws.paths.table("gold", model.name), model, version, where)
 
@@ -335,7 +335,7 @@ def _fetch(
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """The hits' records from the certified version: permitted columns only, masks applied."""
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    access = _access(ws)
+    access = access_rules(ws)
     extra: list[Decision] = []
     for name in sorted({n for _, n, _ in top}):
         model = models[name]
@@ -351,12 +351,12 @@ def _fetch(
             if not decision.allowed:
                 continue
             expr = ident(column)
-            mask = _mask_for(ws, access, name, column)
+            mask = mask_for(ws, access, name, column)
             if mask:
                 read = ws.policy.decide(principal, "read", f"{name}.{column}", purpose)
                 extra.append(read)
                 if not read.allowed:
-                    expr = _mask(expr, mask)
+                    expr = mask_sql(expr, mask)
                     result.masked[f"{name}.{column}"] = mask
             projections.append(f"{expr} AS {ident(column)}")
         snapshot, positions = _version_table(path, version, model.retrieval.id)
