@@ -180,13 +180,16 @@ def _json_value(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+_JSON_WHITESPACE = " \t\r\n"  # RFC 8259 section 2
+
+
 def _read_jsonl(path: Path, data: bytes) -> ParsedFile:
     text = data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
     builder = _Builder([])
     for row, line in enumerate(text.split("\n"), start=1):
         line = line.rstrip("\r")
-        if not line.strip():
-            continue
+        if not line.strip(_JSON_WHITESPACE):  # only JSON's own whitespace makes a line blank:
+            continue  # a line of, say, no-break spaces is kept as an invalid record, not dropped
         if _has_bad_bytes(line):
             builder.add(row, {}, _text(line), "bad encoding: bytes that are not UTF-8")
             continue
