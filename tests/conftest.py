@@ -6,13 +6,21 @@ tests/cli switch it on and read the real sqlite store back.
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 import aiready
+
+# Property tests draw the same examples on every run of `make test` (a seed derived from each
+# test), so CI is reproducible; AIREADY_HYPOTHESIS=explore draws new ones to look for new bugs.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("AIREADY_HYPOTHESIS", "ci"))
 
 CONTRACT_HEAD = """\
 apiVersion: v3.1.0
