@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError
 
@@ -174,6 +175,7 @@ class _Writer:
         self.tail: tuple[tuple[int, int, int] | None, int, str] | None = None  # (stamp, seq, hash)
         self.unfolded, self.unfolded_since = 0, 0.0
         self.dt: DeltaTable | None = None
+        self.folded: tuple[int, int] | None = None  # (Delta version, last seq in it)
         threading.Thread(target=self._run, name="audit-writer", daemon=True).start()
 
     def _run(self) -> None:
@@ -234,20 +236,38 @@ class _Writer:
         records = _journal(self.journal)
         if records:
             dt = self._table()
-            last = _tail(self.path)[0] if dt is not None else -1
+            last = self._folded_seq(dt)
             new = [r for r in records if int(r["seq"]) > last]
             if new:
                 data = pa.Table.from_pylist(new, schema=SCHEMA)
                 if dt is None:
-                    delta.append(self.path, data)
+                    version = delta.append(self.path, data)
                 else:
-                    delta.append_to(dt, self.path, data)
+                    version = delta.append_to(dt, self.path, data)
+                self.folded = (version, int(new[-1]["seq"]))
             with open(self.journal, "r+b") as f:
                 f.truncate(0)
                 os.fsync(f.fileno())
             end = records[-1]
             self.tail = (_stamp(self.journal), int(end["seq"]), str(end["hash"]))
         self.unfolded = 0
+
+    def _folded_seq(self, dt: DeltaTable | None) -> int:
+        """The last ``seq`` in the Delta table: known from this writer's last fold, else read
+        from the files' statistics (not from the rows: the log only grows)."""
+        if dt is None:
+            return -1
+        version = int(dt.version())
+        if self.folded is not None and self.folded[0] == version:
+            return self.folded[1]
+        stats = pa.table(dt.get_add_actions(flatten=True))
+        if "max.seq" in stats.column_names and stats.column("max.seq").null_count == 0:
+            last = pc.max(stats.column("max.seq")).as_py()
+            seq = -1 if last is None else int(last)
+        else:  # files written without statistics
+            seq = _tail(self.path)[0]
+        self.folded = (version, seq)
+        return seq
 
     def _table(self) -> DeltaTable | None:
         """The audit table, caught up in place with commits made since (by any process)."""
