@@ -207,7 +207,7 @@ class Searcher:
         self._open: dict[tuple[str, int], tantivy.Index] = {}
         self._vectors: dict[tuple[str, int], _Vectors] = {}
         self._masks: dict[tuple[str, int, frozenset[str]], npt.NDArray[np.bool_]] = {}
-        self._id_sets: dict[tuple[Any, ...], tantivy.Query | None] = {}
+        self._restrictions: dict[tuple[Any, ...], tantivy.Query | None] = {}
         self._lock = threading.Lock()
 
     def index(self, paths: Paths, model: ModelConfig, version: int) -> tantivy.Index:
@@ -236,8 +236,8 @@ class Searcher:
         larger than half the version is expressed as "all but the others"."""
         key = (model, version, ids, tuple(sorted(filters.items())))
         with self._lock:
-            if key in self._id_sets:
-                return self._id_sets[key]
+            if key in self._restrictions:
+                return self._restrictions[key]
         must: list[tuple[tantivy.Occur, tantivy.Query]] = []
         if ids is not None:
             every = pq.read_table(folder(paths, model, version) / DIGESTS, columns=["id"])
@@ -261,9 +261,9 @@ class Searcher:
             else None
         )
         with self._lock:
-            if len(self._id_sets) > 256:
-                self._id_sets.clear()
-            self._id_sets[key] = query
+            if len(self._restrictions) > 256:
+                self._restrictions.clear()
+            self._restrictions[key] = query
         return query
 
     def search(
