@@ -111,7 +111,7 @@ def test_masked_values_cannot_be_inferred(ws: aiready.Workspace) -> None:
         ("DELETE FROM silver.payments", "read-only SELECT"),
         ("SELECT 1; DROP TABLE silver.payments", "read-only SELECT"),
         ("CREATE TABLE x AS SELECT * FROM silver.payments", "read-only SELECT"),
-        ("SELECT * FROM read_parquet('/etc/passwd')", "is not a table"),
+        ("SELECT * FROM read_parquet('/etc/passwd')", "read_parquet is not allowed"),
         ("SELECT * FROM bronze.payments", "unknown table"),
         ("SELECT * FROM quarantine.payments", "unknown table"),
         ("SELECT getenv('HOME') AS h FROM silver.payments", "getenv is not allowed"),

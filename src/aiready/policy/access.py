@@ -6,6 +6,7 @@ shown to those not permitted ``read``: which mask hides a column, which rows a f
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,10 +43,25 @@ def _parse(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
     return dict(data)
 
 
-def mask_sql(expr: str, kind: str) -> str:
-    """The SQL that shows ``expr`` masked the ``kind`` way."""
+def _hmac_sql(expr: str, key: bytes) -> str:
+    """HMAC-SHA256 of ``expr``'s text under ``key`` (RFC 2104), in DuckDB SQL, as hex.
+
+    Keyed, so a caller who guesses a value cannot confirm it with ``sha256('guess')``; equal
+    values still hash equal, so joins and counts on the masked column keep working.
+    """
+    block = key.ljust(64, b"\0") if len(key) <= 64 else hashlib.sha256(key).digest().ljust(64)
+    inner = bytes(b ^ 0x36 for b in block).hex()
+    outer = bytes(b ^ 0x5C for b in block).hex()
+    text = f"encode(CAST({expr} AS VARCHAR))"
+    return f"sha256(from_hex('{outer}') || unhex(sha256(from_hex('{inner}') || {text})))"
+
+
+def mask_sql(expr: str, kind: str, key: bytes) -> str:
+    """The SQL that shows ``expr`` masked the ``kind`` way (``key``: the workspace secret)."""
     if kind == "hash":
-        return f"sha256(CAST({expr} AS VARCHAR))"
+        if len(key) < 32:
+            raise PolicyError("a hash mask needs the workspace secret (32 bytes or more)")
+        return _hmac_sql(expr, key)
     if kind == "partial":  # keep the first and the last character
         text = f"CAST({expr} AS VARCHAR)"
         kept = f"left({text}, 1) || '***' || right({text}, 1)"

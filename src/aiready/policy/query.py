@@ -1,9 +1,10 @@
-"""Governed SQL: every table and column a query touches is authorised, then served through views
-that apply row filters and column masks before any value reaches the query.
+"""Governed SQL: every table and column a query touches is authorised, then the query runs in a
+sandbox that holds nothing but the permitted, masked and row-filtered data.
 
-* One read-only SELECT (UNIONs, CTEs and subqueries allowed); anything that writes is refused.
-* Only ``silver.<dataset>`` and ``gold.<model>`` (or their bare names); table functions, files and
-  functions that read the environment or settings are refused.
+* One read-only SELECT (UNIONs, CTEs, subqueries and LATERAL subqueries allowed).
+* Every FROM/JOIN item, in every scope, is a CTE visible in that scope or ``silver.<dataset>`` /
+  ``gold.<model>`` (or their bare names); table functions, file paths, time travel and
+  functions that read the environment or settings are refused before anything runs.
 * ``SELECT *`` is expanded and every column is resolved in every scope (sqlglot ``qualify``); each
   table needs a ``query`` permit, and so does each column used anywhere in the query.
 * Masks and row filters come from ``policies/access.yaml``::
@@ -14,8 +15,12 @@ that apply row filters and column masks before any value reaches the query.
         payments: "card_country = principal.region"
 
   A principal permitted ``read`` on a column sees it unmasked, and one permitted ``read`` on a
-  dataset sees all of its rows; everyone else gets the masked, filtered view. The user's tables are
-  replaced by those views, so no predicate, join or function can see the raw values.
+  dataset sees all of its rows; everyone else gets the masked, filtered relation.
+
+The checks above give clear errors; they are not what keeps data safe. That is the sandbox
+(``policy/sandbox.py``): the query runs in a DuckDB connection without file-system access whose
+only relations are, per table, the used columns after masks and row filters were applied outside
+it. A query shape the checks did not foresee can still only see those relations.
 """
 
 from __future__ import annotations
@@ -23,25 +28,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pyarrow as pa
 import sqlglot
+from deltalake import DeltaTable
 from sqlglot import exp
 from sqlglot.errors import OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
-from sqlglot.optimizer.scope import traverse_scope
+from sqlglot.optimizer.scope import Scope, traverse_scope
 
-from aiready.engines.duckdb.sql import ident, lit
+from aiready.engines.duckdb.sql import ident
 from aiready.engines.runner import connect
-from aiready.policy import audit
+from aiready.policy import audit, sandbox
 from aiready.policy.access import access_rules, bind_principal, mask_for, mask_sql
 from aiready.policy.engine import Decision
 from aiready.policy.errors import AccessDenied, PolicyError
 from aiready.storage import delta
+from aiready.storage.secret import load_secret
 
 if TYPE_CHECKING:
     from aiready.workspace.workspace import Workspace
 
+# Defence in depth: the sandbox cannot reach files or settings anyway, but these name the
+# environment, and a clear refusal is better than an engine error.
 DENIED_FUNCTIONS = {
     "getenv",
     "current_setting",
@@ -50,7 +58,14 @@ DENIED_FUNCTIONS = {
     "read_text",
     "read_blob",
     "load_extension",
+    "query",
+    "query_table",
+    "glob",
+    "sql_auto_complete",
 }
+DENIED_PREFIXES = ("read_", "duckdb_", "pragma_", "parquet_", "iceberg_", "delta_")
+TABLE_ARGS = {"this", "db", "alias", "sample"}
+"""What a table reference may carry: no catalog, time travel (``AT``), hints or pivots."""
 
 
 @dataclass
@@ -73,39 +88,74 @@ class QueryResult:
         }
 
 
+def _function_name(node: exp.Expr) -> str | None:
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    if isinstance(node, exp.Func):
+        return node.sql_name().lower()
+    return None
+
+
 def _parse(sql: str) -> exp.Query:
     try:
         statements = sqlglot.parse(sql, dialect="duckdb")
     except ParseError as exc:
-        raise PolicyError(f"query does not parse: {exc.errors[0]['description']}") from exc
+        raise PolicyError(f"query does not parse: {exc.errors[0]['description']}") from None
     except SqlglotError as exc:  # e.g. a TokenError on an unterminated comment or string
-        raise PolicyError(f"query does not parse: {exc}") from exc
+        raise PolicyError(f"query does not parse: {exc}") from None
+    except RecursionError:
+        raise PolicyError("query nests too deeply to be checked; flatten it") from None
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise PolicyError("only one read-only SELECT query is allowed; writes are refused")
     tree = statements[0]
     for node in tree.walk():
-        if (
-            isinstance(node, exp.Anonymous | exp.Func)
-            and node.sql_name().lower() in DENIED_FUNCTIONS
-        ):
-            raise PolicyError(f"function {node.sql_name().lower()} is not allowed in queries")
-        if isinstance(node, exp.Anonymous) and str(node.name).lower() in DENIED_FUNCTIONS:
-            raise PolicyError(f"function {str(node.name).lower()} is not allowed in queries")
+        name = _function_name(node)
+        if name and (name in DENIED_FUNCTIONS or name.startswith(DENIED_PREFIXES)):
+            raise PolicyError(f"function {name} is not allowed in queries")
+        if isinstance(node, exp.Lateral) and not isinstance(node.this, exp.Subquery):
+            raise PolicyError(
+                f"LATERAL {node.this.sql('duckdb')} is not allowed: LATERAL takes a subquery"
+            )
     return tree
+
+
+def _table_refs(tree: exp.Query) -> list[exp.Table]:
+    """Every table reference that is not a CTE visible in its scope; anything else is refused.
+
+    sqlglot's scopes resolve a name to a CTE only where that CTE is visible, so a reference named
+    like a CTE of another scope is a table reference here, and must be a governed table.
+    """
+    try:
+        scopes = traverse_scope(tree)
+    except (OptimizeError, SqlglotError) as exc:
+        raise PolicyError(f"query cannot be resolved: {exc}") from None
+    real: dict[int, exp.Table] = {}
+    ctes: set[int] = set()
+    for scope in scopes:
+        for table in scope.tables:
+            if not table.db and isinstance(scope.cte_sources.get(table.name), Scope):
+                ctes.add(id(table))
+            else:
+                real[id(table)] = table
+    for table in tree.find_all(exp.Table):
+        if id(table) not in real and id(table) not in ctes:
+            raise PolicyError(f"{table.sql('duckdb')} cannot be resolved to a table or CTE")
+    return [t for t in real.values() if id(t) not in ctes]
 
 
 def _resolve(ws: Workspace, table: exp.Table) -> tuple[str, str]:
     """(layer, name) for a table reference; anything else is refused."""
-    if not isinstance(table.this, exp.Identifier):
+    refused = sorted(k for k, v in table.args.items() if v and k not in TABLE_ARGS)
+    if not isinstance(table.this, exp.Identifier) or refused:
         raise PolicyError(
-            f"{table.sql('duckdb')} is not a table: queries read only "
+            f"{table.sql('duckdb')} is not a plain table reference: queries read only "
             "silver.<dataset> and gold.<model>"
         )
     layer, name = table.db, table.name
     if not layer:
         layer = "silver" if name in ws.config.datasets else "gold"
     known = ws.config.datasets if layer == "silver" else ws.config.models if layer == "gold" else {}
-    if name not in known or table.catalog:
+    if name not in known:
         raise PolicyError(
             f"unknown table {table.sql('duckdb')}: queries read only "
             "silver.<dataset> and gold.<model>"
@@ -113,7 +163,7 @@ def _resolve(ws: Workspace, table: exp.Table) -> tuple[str, str]:
     return layer, name
 
 
-def _snapshot_files(ws: Workspace, layer: str, name: str) -> tuple[list[str], list[str]]:
+def _snapshot(ws: Workspace, layer: str, name: str) -> tuple[DeltaTable, list[str]]:
     if layer == "gold":
         from aiready.certification.certify import certified_version
 
@@ -122,37 +172,46 @@ def _snapshot_files(ws: Workspace, layer: str, name: str) -> tuple[list[str], li
         dt = delta.table(ws.paths.table("silver", name))
     if dt is None:
         raise PolicyError(f"{layer}.{name} has no data yet", table=f"{layer}.{name}")
-    return list(dt.file_uris()), list(pa.schema(dt.schema().to_arrow()).names)
+    return dt, list(pa.schema(dt.schema().to_arrow()).names)
+
+
+def _parse_and_check(ws: Workspace, sql: str) -> tuple[exp.Expr, dict[tuple[str, str], Any]]:
+    tree = _parse(sql)
+    sources: dict[tuple[str, str], tuple[DeltaTable, list[str]]] = {}
+    for table in _table_refs(tree):
+        layer, name = _resolve(ws, table)
+        if (layer, name) not in sources:
+            sources[(layer, name)] = _snapshot(ws, layer, name)
+        table.set("db", exp.to_identifier(layer))
+    schema: dict[str, dict[str, dict[str, str]]] = {}
+    for (layer, name), (_, columns) in sources.items():
+        visible = {c: "UNKNOWN" for c in columns if not c.startswith("_")}
+        schema.setdefault(layer, {})[name] = visible
+    try:
+        qualified = qualify(
+            tree, schema=schema, dialect="duckdb", expand_stars=True, validate_qualify_columns=True
+        )
+    except (OptimizeError, SqlglotError) as exc:
+        raise PolicyError(f"query cannot be resolved against the catalog: {exc}") from None
+    except RecursionError:
+        raise PolicyError("query nests too deeply to be checked; flatten it") from None
+    return qualified, sources
 
 
 def governed_query(
-    ws: Workspace, sql: str, principal: str, purpose: str, limit: int | None = None
+    ws: Workspace,
+    sql: str,
+    principal: str,
+    purpose: str,
+    limit: int | None = None,
+    timeout_s: float | None = None,
 ) -> QueryResult:
     """Run ``sql`` for ``principal`` and ``purpose`` under policy; refuse with a clear error."""
     engine = ws.policy
     engine.principal_uid(principal)  # unknown principal: error before anything is read
     if not purpose or not purpose.strip():
         raise PolicyError("a purpose is required for every query", principal=principal)
-    tree = _parse(sql)
-    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-    sources: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
-    for table in tree.find_all(exp.Table):
-        if not table.db and table.name in ctes:
-            continue
-        layer, name = _resolve(ws, table)
-        sources.setdefault((layer, name), _snapshot_files(ws, layer, name))
-        table.set("db", exp.to_identifier(layer))
-    schema: dict[str, object] = {}
-    for (layer, name), (_, columns) in sources.items():
-        tables = schema.setdefault(layer, {})
-        assert isinstance(tables, dict)
-        tables[name] = {c: "UNKNOWN" for c in columns if not c.startswith("_")}
-    try:
-        tree = qualify(
-            tree, schema=schema, dialect="duckdb", expand_stars=True, validate_qualify_columns=True
-        )
-    except (OptimizeError, SqlglotError) as exc:
-        raise PolicyError(f"query cannot be resolved against the catalog: {exc}") from exc
+    tree, sources = _parse_and_check(ws, sql)
     used = _columns_used(tree)
     decisions = [engine.decide(principal, "query", name, purpose) for _, name in sources]
     decisions += [
@@ -171,7 +230,22 @@ def governed_query(
             purpose=purpose,
             policies=",".join(first.policies) or None,
         )
-    return _run(ws, tree, sources, used, principal, purpose, decisions, limit)
+    result = QueryResult(pa.table({}), decisions)
+    relations = _relations(ws, sources, used, principal, purpose, result)
+    for table in tree.find_all(exp.Table):
+        if table.db in ("silver", "gold") and (table.db, table.name) in sources:
+            table.set("this", exp.to_identifier(_relation_name(table.db, table.name)))
+            table.set("db", None)
+    query = tree.sql("duckdb")
+    if limit is not None:
+        query = f"SELECT * FROM ({query}) LIMIT {int(limit)}"
+    con = sandbox.open_sandbox(relations)
+    result.table = sandbox.run(con, query, timeout_s or ws.config.query_timeout_s)
+    return result
+
+
+def _relation_name(layer: str, name: str) -> str:
+    return f"{layer}__{name}"
 
 
 def _columns_used(tree: exp.Expr) -> dict[tuple[str, str], set[str]]:
@@ -185,57 +259,70 @@ def _columns_used(tree: exp.Expr) -> dict[tuple[str, str], set[str]]:
     return used
 
 
-def _run(
+def _relations(
     ws: Workspace,
-    tree: exp.Expr,
-    sources: dict[tuple[str, str], Any],
+    sources: dict[tuple[str, str], tuple[DeltaTable, list[str]]],
     used: dict[tuple[str, str], set[str]],
     principal: str,
     purpose: str,
-    decisions: list[Decision],
-    limit: int | None,
-) -> QueryResult:
+    result: QueryResult,
+) -> dict[str, Any]:
+    """Per table, what the principal may see of the used columns: masked, filtered, nothing else."""
     engine = ws.policy
     access = access_rules(ws)
     attrs: dict[str, Any] = next(
         (e["attrs"] for e in engine.principal_list if e["uid"]["id"] == principal), {}
     )
-    con = connect()
-    result = QueryResult(pa.table({}), decisions)
     extra: list[Decision] = []  # the `read` decisions behind masks and filters, audited too
-    for (layer, name), (files, _) in sources.items():
+    relations: dict[str, Any] = {}
+    for (layer, name), (dt, _) in sources.items():
         cols = sorted(used.get((layer, name), set()))
-        projections = []
+        masks: dict[str, str] = {}
         for col in cols:
-            expr = ident(col)
             mask = mask_for(ws, access, name, col)
             if mask and not _read(engine, principal, f"{name}.{col}", purpose, extra).allowed:
-                expr = mask_sql(expr, mask)
+                masks[col] = mask
                 result.masked[f"{name}.{col}"] = mask
-            projections.append(f"{expr} AS {ident(col)}")
-        where = "TRUE"
+        where = None
         row_filter = (access.get("row_filters") or {}).get(name)
         if row_filter and not _read(engine, principal, name, purpose, extra).allowed:
             where = bind_principal(str(row_filter), attrs)
             result.filtered[name] = where
-        listed = ", ".join(lit(f) for f in files)
-        body = ", ".join(projections) or "1 AS __none"
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
-        con.execute(
-            f"CREATE VIEW {layer}.{ident(name)} AS SELECT {body} FROM "
-            f"read_parquet([{listed}], union_by_name = true) WHERE {where}"
-        )
+        relations[_relation_name(layer, name)] = _governed_relation(ws, dt, cols, masks, where)
     audit.append(ws.audit_path, ws.paths.locks, extra)
-    result.decisions = decisions + extra
-    query = tree.sql("duckdb")
-    if limit is not None:
-        query = f"SELECT * FROM ({query}) LIMIT {int(limit)}"
+    result.decisions = result.decisions + extra
+    return relations
+
+
+def _governed_relation(
+    ws: Workspace, dt: DeltaTable, cols: list[str], masks: dict[str, str], where: str | None
+) -> Any:
+    """The used columns of ``dt`` as this principal may see them.
+
+    Unmasked and unfiltered, that is a lazy dataset over the snapshot's files whose schema holds
+    only those columns (nothing else can be read through it); otherwise it is computed here,
+    outside the sandbox, and handed over as an Arrow table.
+    """
+    if cols and not masks and where is None:
+        snapshot = dt.to_pyarrow_dataset()
+        return snapshot.replace_schema(pa.schema([snapshot.schema.field(c) for c in cols]))
+    key = load_secret(ws.paths.state).key if "hash" in masks.values() else b""
+    projections = [
+        f"{mask_sql(ident(c), masks[c], key) if c in masks else ident(c)} AS {ident(c)}"
+        for c in cols
+    ] or ["NULL::BOOLEAN AS __no_columns"]
+    con = connect()
     try:
-        result.table = con.sql(query).to_arrow_table()
-    except duckdb.Error as exc:  # valid for sqlglot, refused by DuckDB: a clear error, not a crash
-        first = str(exc).splitlines()[0]
-        raise PolicyError(f"query failed: {first}") from exc
-    return result
+        con.register("raw", dt.to_pyarrow_dataset())
+        body = ", ".join(projections)
+        return con.sql(f"SELECT {body} FROM raw WHERE {where or 'TRUE'}").to_arrow_table()
+    except Exception as exc:  # the SQL holds key material: never echo it
+        raise PolicyError(
+            f"the governed view of {dt.table_uri} could not be computed ({type(exc).__name__}); "
+            "check the row filter and masks in policies/access.yaml"
+        ) from None
+    finally:
+        con.close()
 
 
 def _read(

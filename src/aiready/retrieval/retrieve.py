@@ -32,6 +32,7 @@ from aiready.retrieval import semantic
 from aiready.retrieval.index import Searcher
 from aiready.storage import delta
 from aiready.storage.appender import appender
+from aiready.storage.secret import load_secret
 from aiready.workspace.config import ModelConfig
 
 if TYPE_CHECKING:
@@ -356,7 +357,7 @@ def _fetch(
                 read = ws.policy.decide(principal, "read", f"{name}.{column}", purpose)
                 extra.append(read)
                 if not read.allowed:
-                    expr = mask_sql(expr, mask)
+                    expr = mask_sql(expr, mask, load_secret(ws.paths.state).key)
                     result.masked[f"{name}.{column}"] = mask
             projections.append(f"{expr} AS {ident(column)}")
         snapshot, positions = _version_table(path, version, model.retrieval.id)

@@ -123,6 +123,8 @@ class WorkspaceConfig:
     """Where lineage events are sent."""
     engine: EngineConfig = field(default_factory=EngineConfig)
     """Which engine runs gates and models."""
+    query_timeout_s: float = 30.0
+    """Time limit of one governed query (``query: {timeout_seconds: …}``); it is then stopped."""
 
 
 def load_config(root: Path) -> WorkspaceConfig:
@@ -164,7 +166,23 @@ def load_config(root: Path) -> WorkspaceConfig:
         models=models,
         lineage=lineage,
         engine=_engine(path, raw.get("engine", "duckdb"), raw.get("spark")),
+        query_timeout_s=_query_timeout(path, raw.get("query")),
     )
+
+
+def _query_timeout(path: Path, raw: Any) -> float:
+    if raw is None:
+        return 30.0
+    if not isinstance(raw, dict) or set(raw) - {"timeout_seconds"}:
+        raise ConfigError("`query` takes only `timeout_seconds`", file=str(path), key="query")
+    value = raw.get("timeout_seconds", 30.0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
+        raise ConfigError(
+            "timeout_seconds is a number of seconds in (0, 3600]",
+            file=str(path),
+            key="query.timeout_seconds",
+        )
+    return float(value)
 
 
 def _engine(path: Path, name: Any, spark: Any) -> EngineConfig:
