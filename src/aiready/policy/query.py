@@ -183,13 +183,13 @@ def _parse_and_check(ws: Workspace, sql: str) -> tuple[exp.Expr, dict[tuple[str,
         if (layer, name) not in sources:
             sources[(layer, name)] = _snapshot(ws, layer, name)
         table.set("db", exp.to_identifier(layer))
-    schema: dict[str, dict[str, dict[str, str]]] = {}
+    schema: dict[str, Any] = {}
     for (layer, name), (_, columns) in sources.items():
         visible = {c: "UNKNOWN" for c in columns if not c.startswith("_")}
         schema.setdefault(layer, {})[name] = visible
     try:
         qualified = qualify(
-            tree, schema=schema, dialect="duckdb", expand_stars=True, validate_qualify_columns=True
+            tree, schema=dict(schema), dialect="duckdb", expand_stars=True, validate_qualify_columns=True
         )
     except (OptimizeError, SqlglotError) as exc:
         raise PolicyError(f"query cannot be resolved against the catalog: {exc}") from None
