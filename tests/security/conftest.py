@@ -138,12 +138,8 @@ def build_fortress(root: Path) -> Fortress:
         (root / f"contracts/{name}.odcs.yaml").write_text(
             CONTRACT_HEAD.format(id=name) + textwrap.dedent(body)
         )
-    (root / "data/customers.csv").write_text(
-        _csv("cid,email,name,country,segment", CUSTOMER_ROWS)
-    )
-    (root / "data/payments.csv").write_text(
-        _csv("id,cid,amount,card_country,note", PAYMENT_ROWS)
-    )
+    (root / "data/customers.csv").write_text(_csv("cid,email,name,country,segment", CUSTOMER_ROWS))
+    (root / "data/payments.csv").write_text(_csv("id,cid,amount,card_country,note", PAYMENT_ROWS))
     (root / "policies/principals.yaml").write_text(PRINCIPALS)
     (root / "policies/access.cedar").write_text(POLICIES)
     (root / "policies/access.yaml").write_text(ACCESS)
