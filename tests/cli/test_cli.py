@@ -135,6 +135,9 @@ def test_demo_runs_every_layer_and_shows_governance(tmp_path: Path) -> None:
     assert all("***" in r["email"] for r in g["top_customers_masked"])
     assert g["row_filter"] == {"customers": "country = 'DE'"}
     assert 0 < g["customers_visible_to_ana"] < 300
+    # gold reads the row-filtered customers, so it carries its own filter: ana sees DE rows only
+    assert g["gold_row_filter"] == {"customer_value": "country = 'DE'"}
+    assert g["gold_customers_visible_to_ana"] == g["customers_visible_to_ana"]
     assert "marketing" in g["refused"] and "deny by default" in g["refused"]
     assert g["audit_records"] > 0 and 0 <= g["score"]["overall"] <= 100
     report = Path(g["report"]).read_text()

@@ -162,10 +162,15 @@ def evaluate(
     gate: dict[str, Any],
     inputs: dict[str, int],
     now: datetime | None = None,
+    policy_gaps: list[str] | None = None,
 ) -> Certificate:
-    """Decide whether gold ``model`` at ``version`` may be consumed, with every reason if not."""
+    """Decide whether gold ``model`` at ``version`` may be consumed, with every reason if not.
+
+    ``policy_gaps``: why the access policies do not protect this model as they protect its
+    inputs (a row-filtered input without a filter or waiver of its own).
+    """
     now = now or datetime.now(UTC)
-    reasons: list[str] = []
+    reasons: list[str] = list(policy_gaps or [])
     gate_passed = bool(gate.get("passed"))
     if not gate_passed:
         reasons.append("contract gate did not pass at publish")

@@ -115,6 +115,7 @@ def _govern(ws: Workspace) -> dict[str, Any]:
     segments = ws.query(SEGMENTS_SQL, "ana", "analytics")
     top = ws.query(TOP_SQL, "ana", "analytics", limit=3)
     germans = ws.query("SELECT count(*) AS customers FROM customers", "ana", "support")
+    gold_rows = ws.query("SELECT count(*) AS n FROM gold.customer_value", "ana", "analytics")
     try:
         ws.query(TOP_SQL, "ana", "marketing", limit=3)
         refused = "(not refused!)"
@@ -127,6 +128,8 @@ def _govern(ws: Workspace) -> dict[str, Any]:
         "masked": top.masked,
         "customers_visible_to_ana": germans.table.to_pylist()[0]["customers"],
         "row_filter": germans.filtered,
+        "gold_customers_visible_to_ana": gold_rows.table.to_pylist()[0]["n"],
+        "gold_row_filter": gold_rows.filtered,
         "refused": refused,
         "audit_records": ws.verify_audit(),
         "score": {"overall": card["workspace"]["overall"], **card["workspace"]["scores"]},
@@ -143,7 +146,8 @@ def _show_governance(g: dict[str, Any]) -> None:
         + "\n"
         f"  top customers, e-mail masked {g['masked']}: "
         f"{[(r['customer_id'], r['email']) for r in g['top_customers_masked']]}\n"
-        f"  row filter {g['row_filter']}: ana sees {g['customers_visible_to_ana']} customers\n"
+        f"  row filter {g['row_filter']}: ana sees {g['customers_visible_to_ana']} customers, "
+        f"and {g['gold_customers_visible_to_ana']} in gold.customer_value (filtered too)\n"
         f"  same query for 'marketing': refused: {g['refused']}\n"
         f"  audit log: {g['audit_records']} decisions, hash chain intact"
     )

@@ -167,6 +167,8 @@ schema:
         logicalType: string
         classification: confidential
         tags: ['pii', 'pii:email']
+      - name: country
+        logicalType: string
       - name: payments
         logicalType: integer
         logicalTypeOptions:
@@ -198,14 +200,14 @@ slaProperties:
 
 CUSTOMER_VALUE_SQL = """\
 -- Decision-grade: strategic customers, operational payments only through aggregation.
-SELECT c.customer_id, c.segment, c.email,
+SELECT c.customer_id, c.segment, c.email, c.country,
        count(p.payment_id) AS payments,
        coalesce(sum(p.amount) FILTER (WHERE p.status = 'settled'), 0) AS total_spent,
        count(p.payment_id) FILTER (WHERE p.status = 'refunded') AS refunds,
        max(p.paid_at) AS last_paid_at
 FROM silver.customers AS c
 LEFT JOIN silver.payments AS p ON p.customer_id = c.customer_id
-GROUP BY c.customer_id, c.segment, c.email
+GROUP BY c.customer_id, c.segment, c.email, c.country
 """
 
 PRINCIPALS = """\
@@ -240,6 +242,7 @@ ACCESS = """\
 # Column masks (redact | hash | partial; unlisted PII is redacted) and row filters (DuckDB SQL).
 masks:
   customer_value.email: partial
-row_filters:
+row_filters:          # a gold model reading a filtered dataset needs its own filter (or a waiver)
   customers: "country = principal.region"
+  customer_value: "country = principal.region"
 """

@@ -25,7 +25,12 @@ ACCESS_FILE = "policies/access.yaml"
 
 def access_rules(ws: Workspace) -> dict[str, Any]:
     """``policies/access.yaml``: masks and row filters (empty when there is none)."""
-    path = ws.root / ACCESS_FILE
+    return rules_at(ws.root)
+
+
+def rules_at(root: Path) -> dict[str, Any]:
+    """``<root>/policies/access.yaml``, parsed once per version of the file."""
+    path = root / ACCESS_FILE
     try:
         stat = path.stat()
     except FileNotFoundError:
@@ -69,21 +74,33 @@ def mask_sql(expr: str, kind: str, key: bytes) -> str:
     return "'[REDACTED]'"
 
 
-def mask_for(ws: Workspace, access: dict[str, Any], dataset: str, column: str) -> str | None:
-    """The mask of ``dataset.column``: declared, or ``redact`` for PII without one."""
+def mask_for(
+    ws: Workspace,
+    access: dict[str, Any],
+    dataset: str,
+    column: str,
+    seen: frozenset[str] = frozenset(),
+) -> str | None:
+    """The mask of ``dataset.column``: declared (``none``: unmasked), inherited by a gold column
+    from the columns it is computed from, or ``redact`` for PII without one."""
     declared = (access.get("masks") or {}).get(f"{dataset}.{column}")
     if declared:
-        if declared not in ("redact", "hash", "partial"):
+        if declared not in ("redact", "hash", "partial", "none"):
             raise PolicyError(
-                f"mask must be redact, hash or partial, found {declared!r}",
+                f"mask must be redact, hash, partial or none, found {declared!r}",
                 file=ACCESS_FILE,
                 column=f"{dataset}.{column}",
             )
-        return str(declared)
+        return None if declared == "none" else str(declared)
     entity = next(
         (e for e in ws.policy_resources() if e["uid"]["id"] == f"{dataset}.{column}"), None
     )
-    return "redact" if entity and entity["attrs"].get("pii") else None
+    pii = "redact" if entity and entity["attrs"].get("pii") else None
+    if dataset in ws.config.models:
+        from aiready.policy.protection import inherited_mask, strongest
+
+        return strongest([pii, inherited_mask(ws, access, dataset, column, seen)])
+    return pii
 
 
 def bind_principal(condition: str, attrs: dict[str, Any]) -> str:

@@ -36,10 +36,8 @@ from sqlglot.errors import OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
-from aiready.engines.duckdb.sql import ident
-from aiready.engines.runner import connect
-from aiready.policy import audit, sandbox
-from aiready.policy.access import access_rules, bind_principal, mask_for, mask_sql
+from aiready.policy import audit, sandbox, views
+from aiready.policy.access import access_rules, bind_principal, mask_for
 from aiready.policy.engine import Decision
 from aiready.policy.errors import AccessDenied, PolicyError
 from aiready.storage import delta
@@ -189,7 +187,11 @@ def _parse_and_check(ws: Workspace, sql: str) -> tuple[exp.Expr, dict[tuple[str,
         schema.setdefault(layer, {})[name] = visible
     try:
         qualified = qualify(
-            tree, schema=dict(schema), dialect="duckdb", expand_stars=True, validate_qualify_columns=True
+            tree,
+            schema=dict(schema),
+            dialect="duckdb",
+            expand_stars=True,
+            validate_qualify_columns=True,
         )
     except (OptimizeError, SqlglotError) as exc:
         raise PolicyError(f"query cannot be resolved against the catalog: {exc}") from None
@@ -274,6 +276,7 @@ def _relations(
         (e["attrs"] for e in engine.principal_list if e["uid"]["id"] == principal), {}
     )
     extra: list[Decision] = []  # the `read` decisions behind masks and filters, audited too
+    ring = load_secret(ws.paths.state)
     relations: dict[str, Any] = {}
     for (layer, name), (dt, _) in sources.items():
         cols = sorted(used.get((layer, name), set()))
@@ -288,41 +291,10 @@ def _relations(
         if row_filter and not _read(engine, principal, name, purpose, extra).allowed:
             where = bind_principal(str(row_filter), attrs)
             result.filtered[name] = where
-        relations[_relation_name(layer, name)] = _governed_relation(ws, dt, cols, masks, where)
+        relations[_relation_name(layer, name)] = views.relation(dt, cols, masks, where, ring)
     audit.append(ws.audit_path, ws.paths.locks, extra)
     result.decisions = result.decisions + extra
     return relations
-
-
-def _governed_relation(
-    ws: Workspace, dt: DeltaTable, cols: list[str], masks: dict[str, str], where: str | None
-) -> Any:
-    """The used columns of ``dt`` as this principal may see them.
-
-    Unmasked and unfiltered, that is a lazy dataset over the snapshot's files whose schema holds
-    only those columns (nothing else can be read through it); otherwise it is computed here,
-    outside the sandbox, and handed over as an Arrow table.
-    """
-    if cols and not masks and where is None:
-        snapshot = dt.to_pyarrow_dataset()
-        return snapshot.replace_schema(pa.schema([snapshot.schema.field(c) for c in cols]))
-    key = load_secret(ws.paths.state).key if "hash" in masks.values() else b""
-    projections = [
-        f"{mask_sql(ident(c), masks[c], key) if c in masks else ident(c)} AS {ident(c)}"
-        for c in cols
-    ] or ["NULL::BOOLEAN AS __no_columns"]
-    con = connect()
-    try:
-        con.register("raw", dt.to_pyarrow_dataset())
-        body = ", ".join(projections)
-        return con.sql(f"SELECT {body} FROM raw WHERE {where or 'TRUE'}").to_arrow_table()
-    except Exception as exc:  # the SQL holds key material: never echo it
-        raise PolicyError(
-            f"the governed view of {dt.table_uri} could not be computed ({type(exc).__name__}); "
-            "check the row filter and masks in policies/access.yaml"
-        ) from None
-    finally:
-        con.close()
 
 
 def _read(

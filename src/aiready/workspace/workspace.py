@@ -293,6 +293,14 @@ class Workspace:
         loaded = load_contract(self.root / self.model(name).contract)
         return loaded, compile_contract(loaded, name)
 
+    def _policy_gaps(self, model: str) -> list[str]:
+        """Why access.yaml leaves gold ``model`` less protected than its inputs."""
+        from aiready.policy.access import access_rules
+        from aiready.policy.protection import row_filter_gaps
+
+        sql = gold.read_sql(self.root, self.model(model))
+        return row_filter_gaps(self.config, access_rules(self), model, sql)
+
     def model_order(self) -> list[str]:
         """Every model, upstream first (from the SQL's own table references)."""
         sqls = {m.name: gold.read_sql(self.root, m) for m in self.config.models.values()}
@@ -333,6 +341,7 @@ class Workspace:
                         loaded.raw,
                         gate,
                         result.inputs,
+                        policy_gaps=self._policy_gaps(name),
                     )
                     cert.corrections = self._new_corrections(name, result.inputs)
                     certs.record(self.paths, cert)
@@ -433,6 +442,7 @@ class Workspace:
                     loaded.raw,
                     gate,
                     inputs,
+                    policy_gaps=self._policy_gaps(name),
                 )
                 certs.record(self.paths, cert)
                 self._index(self.model(name), cert)
