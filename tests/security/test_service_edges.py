@@ -369,3 +369,12 @@ def test_deeply_nested_sql_is_a_client_error(
                    headers={"X-API-Key": key}, timeout=120)  # fmt: skip
     assert r.status_code in (400, 422), r.text
     assert httpx.get(f"{app_url}/health").status_code == 200
+
+
+@pytest.mark.parametrize("per_key", [1, 3])
+def test_sessions_per_key_keep_the_newest(per_key: int) -> None:
+    sessions = Sessions(size=100, per_key=per_key)
+    other = sessions.open("q", "support", "other")
+    tokens = [sessions.open("p", "support", "k") for _ in range(per_key + 4)]
+    assert [sessions.get(t) is not None for t in tokens] == [False] * 4 + [True] * per_key
+    assert sessions.get(other) is not None and len(sessions) == per_key + 1

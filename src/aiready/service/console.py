@@ -60,6 +60,7 @@ class Sessions:
 
     def __init__(self, size: int = MAX_SESSIONS, per_key: int = PER_KEY) -> None:
         self._by_token: Bounded[str, Session] = Bounded(size)
+        self._by_key: Bounded[str, list[str]] = Bounded(size)
         self.per_key = per_key
         self._lock = threading.Lock()
 
@@ -69,9 +70,11 @@ class Sessions:
             principal, purpose, secrets.token_urlsafe(16), time.time() + SESSION_S, key_id
         )
         with self._lock:
-            mine = [t for t, s in self._by_token.items() if s.key_id == key_id]
-            for old in mine[: max(0, len(mine) - self.per_key + 1)]:
+            mine = [t for t in self._by_key.get(key_id) or [] if self._by_token.peek(t)]
+            cut = max(0, len(mine) - self.per_key + 1)
+            for old in mine[:cut]:
                 self._by_token.pop(old)
+            self._by_key.put(key_id, [*mine[cut:], token])
             self._by_token.put(token, session)
         return token
 

@@ -43,6 +43,10 @@ class Bounded(Generic[K, V]):
             self._items.move_to_end(key)
         return found
 
+    def peek(self, key: K) -> V | None:
+        """The value without touching its recency."""
+        return self._items.get(key)
+
     def put(self, key: K, value: V) -> None:
         self._items[key] = value
         self._items.move_to_end(key)
