@@ -378,3 +378,12 @@ def test_sessions_per_key_keep_the_newest(per_key: int) -> None:
     tokens = [sessions.open("p", "support", "k") for _ in range(per_key + 4)]
     assert [sessions.get(t) is not None for t in tokens] == [False] * 4 + [True] * per_key
     assert sessions.get(other) is not None and len(sessions) == per_key + 1
+
+
+@pytest.mark.parametrize("path", ["/health", "/datasets?purpose=support", "/ui/login", "/nope"])
+def test_big_bodies_are_413_even_where_no_body_is_read(app_url: str, path: str) -> None:
+    """A route that ignores its body must not let the server drain a huge one for it."""
+    body = Chunks(50 * MiB)
+    r = httpx.request("GET", f"{app_url}{path}", content=body, timeout=60)
+    assert r.status_code == 413
+    assert body.sent < 40 * MiB

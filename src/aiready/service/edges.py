@@ -2,7 +2,7 @@
 
 The body limit is a pure ASGI middleware, outside everything that parses, so a body over
 ``MAX_BODY`` is refused with 413 while it streams (chunked or with a ``Content-Length``) and is
-never held whole; authentication, routing and parsing run only on what it lets through.
+never held past the limit; routing, authentication and parsing run only on what it lets through.
 """
 
 from __future__ import annotations
@@ -93,12 +93,13 @@ class Counters:
         return "\n".join(lines) + "\n"
 
 
-class _TooLarge(Exception):
-    """Raised into the app from ``receive`` once the body passes the limit."""
-
-
 class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, counting them as they arrive."""
+    """Refuse request bodies over ``limit`` bytes with 413, counting them as they arrive.
+
+    The body is read (at most ``limit`` bytes of it) before the app runs and handed to it whole:
+    an endpoint that ignores bodies cannot let a huge one through, and nothing the app does
+    (authentication included) happens for a request that is refused.
+    """
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY, counters: Counters | None = None):
         self.app, self.limit, self.counters = app, limit, counters
@@ -110,7 +111,13 @@ class BodyLimit:
         if self._declared_too_large(scope):
             await self._refuse(send)
             return
-        await self._guarded(scope, receive, send)
+        body = await self._read(receive)
+        if body is None:
+            await self._refuse(send)
+            return
+        if isinstance(body, bytes):
+            await self.app(scope, _replay(body, receive), send)
+        # else the client left before its body was complete: nobody to answer
 
     def _declared_too_large(self, scope: Scope) -> bool:
         for name, value in scope.get("headers", ()):
@@ -118,36 +125,21 @@ class BodyLimit:
                 return not value.isdigit() or int(value) > self.limit
         return False
 
-    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _read(self, receive: Receive) -> bytes | None | bool:
+        """The whole body; None past the limit; False if the client disconnected first."""
+        chunks: list[bytes] = []
         seen = 0
-        over = started = False
-
-        async def counted() -> Message:
-            nonlocal seen, over
-            if over:
-                raise _TooLarge
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    over = True
-                    raise _TooLarge
-            return message
-
-        async def watched(message: Message) -> None:
-            nonlocal started
-            if over:  # whatever the app makes of the cut-off body, the answer is 413
-                return
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counted, watched)
-        except Exception:
-            if not over:  # what the app made of the cut-off body does not matter
-                raise
-        if over and not started:
-            await self._refuse(send)
+            if message["type"] != "http.request":
+                return False
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.limit:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
     async def _refuse(self, send: Send) -> None:
         if self.counters is not None:
@@ -160,3 +152,17 @@ class BodyLimit:
         ]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the read body once, then what the server says next."""
+    given = False
+
+    async def replayed() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
