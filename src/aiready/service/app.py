@@ -4,7 +4,9 @@ FastAPI resolves the endpoint signatures, which use a dependency alias local to 
 Every endpoint but ``/health`` needs an API key (``Authorization: Bearer <key>`` or
 ``X-API-Key``) and a declared purpose, decides through the Cedar policies and writes the audit
 log. ``/retrieve`` and ``/query`` are MLflow traces; their ``trace_id`` comes back in the response.
-Repeated failed authentications from one client address are answered 429 for a while.
+Repeated failed authentications from one client address are answered 429 for a while; every
+refusal is counted (``/metrics``) and audited as a deny. Bodies over ``MAX_BODY`` are refused 413
+before anything else runs (``service.edges``).
 """
 
 import time
