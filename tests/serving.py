@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import uvicorn
 
+from aiready.service import server as service_server
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -20,10 +22,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """Serve ``app`` until the block ends; yields its base URL once /health answers."""
+def serving(app: Any, trusted_proxies: tuple[str, ...] = ()) -> Iterator[str]:
+    """Serve ``app`` as `aiready serve` would until the block ends; yields its base URL once
+    /health answers."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
+    config = service_server.config(app, "127.0.0.1", port, trusted_proxies, "critical")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

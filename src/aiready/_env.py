@@ -16,3 +16,6 @@ AIREADY_LOCK_TIMEOUT_S = "AIREADY_LOCK_TIMEOUT_S"
 
 MLFLOW_DISABLE_TELEMETRY = "MLFLOW_DISABLE_TELEMETRY"
 """MLflow's own switch; set to ``true`` before MLflow is imported (telemetry calls out)."""
+
+AIREADY_SERVICE__TRUSTED_PROXIES = "AIREADY_SERVICE__TRUSTED_PROXIES"
+"""Comma-separated proxy addresses whose ``X-Forwarded-For`` the service believes (default none)."""

@@ -114,6 +114,8 @@ def test_health_docs_and_no_key(server: Server) -> None:
     forged = server.key("alice").rsplit("_", 1)[0] + "_forged"
     r = httpx.get(f"{server.url}/datasets", params={"purpose": "x"}, headers={"X-API-Key": forged})
     assert r.status_code == 401
+    metrics = httpx.get(f"{server.url}/metrics").text
+    assert "aiready_auth_failures_total 4" in metrics  # every 401 above is counted
 
 
 def test_revoked_key_is_refused_at_once(server: Server) -> None:
@@ -267,6 +269,9 @@ def test_bad_payloads_are_422_naming_the_field_and_store_nothing(
 def test_oversized_payload_is_refused(server: Server) -> None:
     body = {"query": "x" * (2 << 20), "purpose": "support"}
     assert server.post("/retrieve", "alice", body).status_code == 413
+    chunked = iter([b'{"query": "', b"x" * (2 << 20), b'", "purpose": "support"}'])
+    headers = {"X-API-Key": server.key("alice"), "Content-Type": "application/json"}
+    assert httpx.post(f"{server.url}/retrieve", content=chunked, headers=headers).status_code == 413
     long_query = {"query": "x" * 3000, "purpose": "support"}
     assert server.post("/retrieve", "alice", long_query).status_code == 422
 

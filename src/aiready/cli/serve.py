@@ -3,6 +3,7 @@
 Examples:
   aiready serve                       # http://127.0.0.1:8765, OpenAPI docs at /docs
   aiready serve --host 0.0.0.0 --port 9000
+  aiready serve --trusted-proxy 10.0.0.5   # believe X-Forwarded-For from that proxy only
 Create keys first: aiready keys create --principal P
 """
 
@@ -14,6 +15,7 @@ import typer
 import uvicorn
 
 from aiready.cli._common import WorkspaceOpt, err_console, load
+from aiready.service import server
 from aiready.service.app import create_app
 
 
@@ -21,8 +23,17 @@ def serve(
     workspace: WorkspaceOpt = None,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8765,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="A proxy address (or CIDR) whose X-Forwarded-For is believed; repeatable. "
+            "Default: none, the client is the socket peer.",
+        ),
+    ] = None,
 ) -> int:
     ws = load(workspace)
+    trusted = [*(trusted_proxy or []), *server.trusted_from_env()]
     err_console.print(f"aiready serving {ws.config.name} on http://{host}:{port} (docs: /docs)")
-    uvicorn.run(create_app(ws), host=host, port=port, log_level="warning")
+    uvicorn.Server(server.config(create_app(ws), host, port, trusted)).run()
     return 0

@@ -4,21 +4,19 @@ FastAPI resolves the endpoint signatures, which use a dependency alias local to 
 Every endpoint but ``/health`` needs an API key (``Authorization: Bearer <key>`` or
 ``X-API-Key``) and a declared purpose, decides through the Cedar policies and writes the audit
 log. ``/retrieve`` and ``/query`` are MLflow traces; their ``trace_id`` comes back in the response.
-Repeated failed authentications from one client address are answered 429 for a while.
+Repeated failed authentications from one client address are answered 429 for a while; every
+refusal is counted (``/metrics``) and audited as a deny. Bodies over ``MAX_BODY`` are refused 413
+before anything else runs (``service.edges``).
 """
 
-import threading
 import time
-from collections import deque
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import Response
 
 from aiready.errors import AireadyError, NotFoundError
 from aiready.feedback.models import (
@@ -32,11 +30,11 @@ from aiready.feedback.models import (
 )
 from aiready.policy import audit
 from aiready.policy.errors import AccessDenied, PolicyError
-from aiready.service import keys
+from aiready.service.edges import MAX_BODY, BodyLimit, Counters
+from aiready.service.gate import FailureLimiter, Gate, client_of
 from aiready.workspace import Workspace
 
-MAX_BODY = 1 << 20
-"""Bytes; larger request bodies are refused with 413 before they are read."""
+__all__ = ["MAX_BODY", "FailureLimiter", "create_app"]
 
 
 class QueryRequest(BaseModel):
@@ -60,38 +58,6 @@ FeedbackBody = Annotated[
 ]
 
 
-class FailureLimiter:
-    """At most ``limit`` failed authentications per client address in ``window`` seconds."""
-
-    def __init__(self, limit: int = 20, window: float = 60.0) -> None:
-        self.limit, self.window = limit, window
-        self._fails: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, client: str, now: float) -> deque[float]:
-        fails = self._fails.setdefault(client, deque())
-        while fails and fails[0] < now - self.window:
-            fails.popleft()
-        return fails
-
-    def blocked(self, client: str) -> bool:
-        with self._lock:
-            return len(self._recent(client, time.monotonic())) >= self.limit
-
-    def fail(self, client: str) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self._recent(client, now).append(now)
-
-
-class _BodyLimit(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return JSONResponse({"error": f"request body over {MAX_BODY} bytes"}, status_code=413)
-        return await call_next(request)
-
-
 def _status(exc: AireadyError) -> int:
     if isinstance(exc, AccessDenied):
         return 403
@@ -107,8 +73,11 @@ def create_app(ws: Workspace, limiter: FailureLimiter | None = None) -> FastAPI:
         description="Governed access to certified, AI-ready data.",
         version="0.1.0",
     )
-    app.add_middleware(_BodyLimit)
-    guard = limiter or FailureLimiter()
+    counters = Counters()
+    app.add_middleware(BodyLimit, limit=MAX_BODY, counters=counters)  # outermost: before parsing
+    guard = limiter if limiter is not None else FailureLimiter()
+    gate = Gate(ws.paths, ws.audit_path, guard, counters)
+    app.state.gate = gate
 
     @app.exception_handler(AireadyError)
     async def _aiready_error(request: Request, exc: AireadyError) -> JSONResponse:
@@ -124,16 +93,20 @@ def create_app(ws: Workspace, limiter: FailureLimiter | None = None) -> FastAPI:
         ]
         return JSONResponse({"detail": detail}, status_code=422)
 
+    @app.exception_handler(RecursionError)
+    async def _too_deep(request: Request, exc: RecursionError) -> JSONResponse:
+        # Input nested past what a parser can walk is the caller's error, not the server's.
+        return JSONResponse({"error": "input nested too deeply"}, status_code=400)
+
     def principal(request: Request) -> str:
-        client = request.client.host if request.client else "unknown"
-        if guard.blocked(client):
-            raise HTTPException(429, "too many failed authentications; try later")
+        client = client_of(request)
+        gate.admit(client)
         header = request.headers.get("authorization", "")
         key = header[7:].strip() if header.lower().startswith("bearer ") else ""
         key = key or request.headers.get("x-api-key", "")
-        who = keys.verify(ws.paths, key) if key else None
+        route = request.scope.get("route")
+        who = gate.identify(client, key, getattr(route, "path", "") or "?").principal
         if who is None:
-            guard.fail(client)
             raise HTTPException(
                 401, "missing or invalid API key", headers={"WWW-Authenticate": "Bearer"}
             )
@@ -143,7 +116,7 @@ def create_app(ws: Workspace, limiter: FailureLimiter | None = None) -> FastAPI:
 
     from aiready.service import console
 
-    app.include_router(console.router(ws, guard))
+    app.include_router(console.router(ws, gate))
     app.mount("/ui/static", console.static(), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -153,6 +126,11 @@ def create_app(ws: Workspace, limiter: FailureLimiter | None = None) -> FastAPI:
     @app.get("/health")
     def health() -> dict[str, Any]:
         return {"status": "ok", "workspace": ws.config.name}
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    def metrics() -> str:
+        """Refusal counters (401, 429, 413) in Prometheus' text format."""
+        return counters.prometheus()
 
     @app.get("/datasets")
     def datasets(who: Principal, purpose: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:

@@ -1,10 +1,13 @@
 """The web console under ``/ui``: server-rendered pages, the same keys and policies as the API.
 
 Sign-in takes an API key and a purpose and opens a session: an HttpOnly, SameSite=Strict cookie
-naming a random server-side session (the key itself never goes into a cookie). Every page decides
-through the Cedar policies for the session's principal and purpose, so a viewer sees only what
-policy allows. Quarantine review needs a ``read`` permit (raw values); every form carries a
-per-session CSRF token. Assets are served from the package: nothing is loaded from a CDN.
+naming a random server-side session (the key itself never goes into a cookie). A session lives
+only as long as its key: every use checks that the key is still live, so revoking it ends the
+session at once. Every page decides through the Cedar policies for the session's principal and
+purpose, and every decision is audited as the API's are, so a viewer sees only what policy
+allows and leaves the same trace. Quarantine review needs a ``read`` permit (raw values); every
+form carries a per-session CSRF token. Assets are served from the package: nothing is loaded from
+a CDN.
 """
 
 import html
@@ -25,13 +28,22 @@ from aiready.catalog import catalog as catalog_entries
 from aiready.catalog import search as catalog_search
 from aiready.drift import latest as latest_drift
 from aiready.errors import AireadyError
+from aiready.policy import audit
+from aiready.policy.engine import Decision
 from aiready.policy.errors import AccessDenied
 from aiready.scorecard import PROPERTIES
 from aiready.service import keys
+from aiready.service.edges import Bounded
+from aiready.service.gate import Gate, client_of
 from aiready.workspace import Workspace
 
 COOKIE = "aiready_session"
 SESSION_S = 8 * 3600
+MAX_SESSIONS = 10_000
+"""Open sessions kept in memory; past it the least recently used one ends."""
+PER_KEY = 20
+"""Open sessions per key; signing in once more ends that key's oldest (one key cannot evict
+everyone else's sessions by signing in again and again)."""
 
 
 @dataclass
@@ -40,32 +52,46 @@ class Session:
     purpose: str
     csrf: str
     expires: float
+    key_id: str
 
 
 class Sessions:
-    def __init__(self) -> None:
-        self._by_token: dict[str, Session] = {}
+    """Server-side sessions by token, bounded in total and per key."""
+
+    def __init__(self, size: int = MAX_SESSIONS, per_key: int = PER_KEY) -> None:
+        self._by_token: Bounded[str, Session] = Bounded(size)
+        self._by_key: Bounded[str, list[str]] = Bounded(size)
+        self.per_key = per_key
         self._lock = threading.Lock()
 
-    def open(self, principal: str, purpose: str) -> str:
+    def open(self, principal: str, purpose: str, key_id: str) -> str:
         token = secrets.token_urlsafe(32)
+        session = Session(
+            principal, purpose, secrets.token_urlsafe(16), time.time() + SESSION_S, key_id
+        )
         with self._lock:
-            self._by_token[token] = Session(
-                principal, purpose, secrets.token_urlsafe(16), time.time() + SESSION_S
-            )
+            mine = [t for t in self._by_key.get(key_id) or [] if self._by_token.peek(t)]
+            cut = max(0, len(mine) - self.per_key + 1)
+            for old in mine[:cut]:
+                self._by_token.pop(old)
+            self._by_key.put(key_id, [*mine[cut:], token])
+            self._by_token.put(token, session)
         return token
 
     def get(self, token: str | None) -> Session | None:
         with self._lock:
             found = self._by_token.get(token or "")
             if found is not None and found.expires < time.time():
-                del self._by_token[token or ""]
+                self._by_token.pop(token or "")
                 return None
             return found
 
     def close(self, token: str | None) -> None:
         with self._lock:
-            self._by_token.pop(token or "", None)
+            self._by_token.pop(token or "")
+
+    def __len__(self) -> int:
+        return len(self._by_token)
 
 
 def _tree(node: dict[str, Any], depth: int = 0) -> str:
@@ -80,16 +106,16 @@ def _tree(node: dict[str, Any], depth: int = 0) -> str:
     return f"<li>{label}<ul class=tree>{inner}</ul></li>"
 
 
-def router(ws: Workspace, failed: Any) -> APIRouter:
-    """The console's routes; ``failed`` is the service's failed-authentication limiter."""
+def router(ws: Workspace, gate: Gate, sessions: Sessions | None = None) -> APIRouter:
+    """The console's routes; ``gate`` is the service's authentication door."""
     env = Environment(
         loader=PackageLoader("aiready.service", "templates"), autoescape=select_autoescape()
     )
-    sessions = Sessions()
+    sessions = sessions if sessions is not None else Sessions()
     ui = APIRouter(prefix="/ui", include_in_schema=False)
 
     def page(name: str, request: Request, **values: Any) -> HTMLResponse:
-        session = sessions.get(request.cookies.get(COOKIE))
+        session: Session | None = getattr(request.state, "session", None)
         body = env.get_template(name).render(
             workspace=ws.config.name,
             principal=session.principal if session else None,
@@ -101,10 +127,27 @@ def router(ws: Workspace, failed: Any) -> APIRouter:
         return HTMLResponse(body)
 
     def session_of(request: Request) -> Session:
-        found = sessions.get(request.cookies.get(COOKIE))
+        """The live session of ``request``, or a redirect to sign in (its key checked each use)."""
+        token = request.cookies.get(COOKIE)
+        found = sessions.get(token)
+        if found is not None and not keys.live(ws.paths, found.key_id):
+            sessions.close(token)
+            revoked = keys.Identity(None, found.key_id, "console session of a revoked API key")
+            gate.refused(revoked, request.url.path[:200])
+            found = None
         if found is None:
             raise HTTPException(303, headers={"Location": "/ui/login"})
+        request.state.session = found
         return found
+
+    def authorized(s: Session, requests: list[tuple[str, str]]) -> list[Decision]:
+        """Decide (action, resource) pairs for the session and audit them all, as the API does."""
+        decisions = [ws.policy.decide(s.principal, a, r, s.purpose) for a, r in requests]
+        audit.append(ws.audit_path, ws.paths.locks, decisions)
+        return decisions
+
+    def allowed(s: Session, action: str, resource: str) -> bool:
+        return authorized(s, [(action, resource)])[0].allowed
 
     def checked(request: Request, csrf: str) -> Session:
         s = session_of(request)
@@ -120,19 +163,17 @@ def router(ws: Workspace, failed: Any) -> APIRouter:
     def login(
         request: Request, key: Annotated[str, Form()], purpose: Annotated[str, Form()]
     ) -> Response:
-        client = request.client.host if request.client else "unknown"
-        if failed.blocked(client):
-            raise HTTPException(429, "too many failed sign-ins; try later")
-        principal = keys.verify(ws.paths, key)
-        if principal is None or not purpose.strip():
-            failed.fail(client)
+        client = client_of(request)
+        gate.admit(client)
+        found = gate.identify(client, key, "/ui/login")
+        if found.principal is None or found.key_id is None or not purpose.strip():
             page_ = page("login.html", request, title="sign in", error="wrong key or no purpose")
             page_.status_code = 401
             return page_
         response = RedirectResponse("/ui", status_code=303)
         response.set_cookie(
             COOKIE,
-            sessions.open(principal, purpose.strip()),
+            sessions.open(found.principal, purpose.strip(), found.key_id),
             httponly=True,
             samesite="strict",
             max_age=SESSION_S,
@@ -148,15 +189,15 @@ def router(ws: Workspace, failed: Any) -> APIRouter:
 
     def visible(s: Session) -> dict[str, list[str]]:
         """name → the actions the session may take on it."""
-        out = {}
-        for name in [*ws.config.datasets, *ws.config.models]:
-            allowed = [
-                a
-                for a in ("query", "retrieve", "read")
-                if ws.policy.decide(s.principal, a, name, s.purpose).allowed
-            ]
-            if allowed:
-                out[name] = allowed
+        requests = [
+            (a, name)
+            for name in [*ws.config.datasets, *ws.config.models]
+            for a in ("query", "retrieve", "read")
+        ]
+        out: dict[str, list[str]] = {}
+        for d in authorized(s, requests):
+            if d.allowed:
+                out.setdefault(d.resource, []).append(d.action)
         return out
 
     @ui.get("")
@@ -185,9 +226,7 @@ def router(ws: Workspace, failed: Any) -> APIRouter:
             lineage = f"<ul class=tree>{_tree(ws.lineage_of(name))}</ul>"
         except AireadyError:
             lineage = "<p class=muted>no lineage yet</p>"
-        can_review = name in ws.config.datasets and (
-            ws.policy.decide(s.principal, "read", name, s.purpose).allowed
-        )
+        can_review = name in ws.config.datasets and allowed(s, "read", name)
         return page(
             "dataset.html",
             request,
@@ -202,7 +241,7 @@ def router(ws: Workspace, failed: Any) -> APIRouter:
     def reviewer(s: Session, dataset: str) -> None:
         if dataset not in ws.config.datasets:
             raise HTTPException(404, f"no dataset {dataset}")
-        if not ws.policy.decide(s.principal, "read", dataset, s.purpose).allowed:
+        if not allowed(s, "read", dataset):
             raise HTTPException(403, f"{s.principal} may not read {dataset} for {s.purpose!r}")
 
     @ui.get("/quarantine/{dataset}")

@@ -92,14 +92,45 @@ def listing(paths: Paths) -> list[KeyRecord]:
     return _load(paths)
 
 
-def verify(paths: Paths, key: str) -> str | None:
-    """The principal a key belongs to, or None (malformed, unknown, revoked or wrong)."""
+@dataclass(frozen=True)
+class Identity:
+    """Who a presented key proves to be, and what the audit may say about it."""
+
+    principal: str | None
+    """The key's principal; None when the key is refused."""
+    key_id: str | None
+    """The id of the stored key it names (refused or not); None for a key naming none."""
+    reason: str
+
+    def audited_as(self) -> str:
+        """The principal the audit names: never text the caller chose, never a secret."""
+        return self.principal or (f"key:{self.key_id}" if self.key_id else "anonymous")
+
+
+def authenticate(paths: Paths, key: str) -> Identity:
+    """Check ``key``: malformed, unknown, revoked or wrong keys are refused with a reason."""
     parts = key.split("_", 2)
+    if not key:
+        return Identity(None, None, "no API key")
     if len(parts) != 3 or parts[0] != PREFIX:
-        return None
+        return Identity(None, None, "malformed API key")
     _, key_id, secret = parts
     for record in _load(paths):
-        if record.id == key_id and not record.revoked:
-            ok = hmac.compare_digest(record.hash, _digest(record.salt, secret))
-            return record.principal if ok else None
-    return None
+        if record.id != key_id:
+            continue
+        if not hmac.compare_digest(record.hash, _digest(record.salt, secret)):
+            return Identity(None, record.id, "wrong API key secret")
+        if record.revoked:
+            return Identity(None, record.id, "revoked API key")
+        return Identity(record.principal, record.id, "valid API key")
+    return Identity(None, None, "unknown API key")
+
+
+def live(paths: Paths, key_id: str) -> bool:
+    """Whether the key with ``key_id`` exists and is not revoked (checked on every session use)."""
+    return any(r.id == key_id and not r.revoked for r in _load(paths))
+
+
+def verify(paths: Paths, key: str) -> str | None:
+    """The principal a key belongs to, or None (malformed, unknown, revoked or wrong)."""
+    return authenticate(paths, key).principal
