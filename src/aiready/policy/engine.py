@@ -9,8 +9,8 @@ decision is ~5× slower), and the workspace rebuilds its engine when one of thei
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import cedarpy
@@ -131,39 +131,53 @@ class PolicyEngine:
         return Decision(principal, action, resource, purpose, bool(result.allowed), decided, reason)
 
 
-def watched_files(ws: Workspace) -> list[Path]:
-    """The files an engine is built from: policies, principals and every contract."""
-    contracts = [d.contract for d in ws.config.datasets.values()]
-    contracts += [m.contract for m in ws.config.models.values()]
-    files = sorted((ws.root / "policies").glob("*.cedar"))
-    return [*files, ws.root / PRINCIPALS_FILE, *(ws.root / c for c in contracts)]
+Signature = tuple[tuple[str, int, int], ...]
 
 
-def _signature(paths: list[Path]) -> tuple[tuple[str, int, int], ...]:
-    out = []
-    for path in paths:
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            out.append((str(path), -1, -1))
-        else:
-            out.append((str(path), stat.st_mtime_ns, stat.st_size))
-    return tuple(out)
+def _stat(path: str) -> tuple[str, int, int]:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return (path, -1, -1)
+    return (path, stat.st_mtime_ns, stat.st_size)
 
 
 class EngineCache:
     """The engine of the files as they are now: rebuilt when one changes (path, mtime, size).
 
-    A running service sees an edited policy at its next request, as with ``access.yaml``; a file
-    that no longer loads fails that request with its PolicyError rather than keeping old rules.
+    The files are the policies, the principals and every contract. A running service sees an
+    edited policy at its next request, as with ``access.yaml``; a file that no longer loads fails
+    that request with its PolicyError rather than keeping the old rules.
     """
 
     def __init__(self, ws: Workspace) -> None:
         self._ws = ws
-        self._state: tuple[tuple[tuple[str, int, int], ...], PolicyEngine] | None = None
+        self._dir = str(ws.root / "policies")
+        contracts = [d.contract for d in ws.config.datasets.values()]
+        contracts += [m.contract for m in ws.config.models.values()]
+        self._fixed = [str(ws.root / PRINCIPALS_FILE), *(str(ws.root / c) for c in contracts)]
+        self._state: tuple[Signature, PolicyEngine] | None = None
+        self._folder: tuple[str, int, int] | None = None
+        self._cedar: list[str] = []
+
+    def signature(self) -> Signature:
+        """(path, mtime_ns, size) of every file the engine is built from.
+
+        The folder is listed again only when its own mtime moves (a file added, removed or
+        renamed), so a check is a handful of ``stat`` calls.
+        """
+        folder = _stat(self._dir)
+        if folder != self._folder:
+            try:
+                with os.scandir(self._dir) as entries:
+                    self._cedar = sorted(e.path for e in entries if e.name.endswith(".cedar"))
+            except FileNotFoundError:
+                self._cedar = []
+            self._folder = folder
+        return (folder, *(_stat(path) for path in [*self._cedar, *self._fixed]))
 
     def current(self) -> PolicyEngine:
-        key = _signature(watched_files(self._ws))  # taken before building: a racing edit rebuilds
+        key = self.signature()  # taken before building: an edit made meanwhile rebuilds again
         state = self._state
         if state is None or state[0] != key:
             state = (key, PolicyEngine(self._ws))

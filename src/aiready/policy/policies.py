@@ -45,12 +45,6 @@ class PolicyFile:
     policies: list[Policy]
 
 
-def _lines(text: str) -> list[str]:
-    """Lines with their ``\\n`` kept, so joining a run of them gives back the exact text."""
-    parts = text.split("\n")
-    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
-
-
 def _in_order(parsed: dict[str, Any]) -> list[tuple[dict[str, Any], bool]]:
     """cedarpy's static policies and templates in source order (``policy<k>``, k from 0)."""
     found = [(k, est, False) for k, est in parsed.get("staticPolicies", {}).items()]
@@ -59,47 +53,56 @@ def _in_order(parsed: dict[str, Any]) -> list[tuple[dict[str, Any], bool]]:
     return [(est, template) for _, est, template in found]
 
 
-def _first_code_line(lines: list[str], start: int) -> int:
-    """1-based line of the first token at or after line ``start`` (a policy boundary).
+def _next_token(text: str, pos: int) -> int:
+    """Offset of the first token at or after ``pos``, a policy boundary.
 
-    At a boundary no string is open, so a line is blank, a ``//`` comment, or holds a token.
+    At a boundary no string is open, so what precedes the next token is only whitespace and
+    ``//`` comments (Cedar has no other kind).
     """
-    for n in range(start, len(lines)):
-        stripped = lines[n].strip()
-        if stripped and not stripped.startswith("//"):
-            return n + 1
-    return len(lines)
+    while pos < len(text):
+        if text[pos].isspace():
+            pos += 1
+        elif text.startswith("//", pos):
+            end = text.find("\n", pos)
+            pos = len(text) if end < 0 else end + 1
+        else:
+            break
+    return pos
+
+
+def _line(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
 
 
 def _located(text: str, file: str) -> list[tuple[int, dict[str, Any], bool]]:
     """(line, EST, is template) per policy, located with cedarpy's parser alone.
 
-    A policy ends at the first ``;`` token after its start, so a run of lines parses exactly
-    when it ends at a policy boundary: the first line where the text since the last boundary
-    parses is the next boundary. Only lines holding a ``;`` can end a policy.
+    A policy ends at the first ``;`` token after its start, so the first ``;`` at which the text
+    since the last boundary parses into at least one policy is the next boundary: a cut at a
+    ``;`` inside a string or a comment leaves a policy unfinished (or, in a comment before any
+    policy, gives none).
     """
-    lines = _lines(text)
     out: list[tuple[int, dict[str, Any], bool]] = []
     start = 0
-    for end in range(1, len(lines) + 1):
-        if ";" not in lines[end - 1]:
-            continue
+    semicolon = text.find(";")
+    while semicolon >= 0:
         try:
-            parsed = json.loads(cedarpy.policies_to_json_str("".join(lines[start:end])))
+            found = _in_order(json.loads(cedarpy.policies_to_json_str(text[start : semicolon + 1])))
         except ValueError:
-            continue
-        line = _first_code_line(lines, start)
-        out += [(line, est, template) for est, template in _in_order(parsed)]
-        start = end
-    rest = "".join(lines[start:])
+            found = []
+        if found:  # none: only comments so far, and this ``;`` is in one of them
+            line = _line(text, _next_token(text, start))
+            out += [(line, est, template) for est, template in found]
+            start = semicolon + 1
+        semicolon = text.find(";", semicolon + 1)
     try:
-        leftover = _in_order(json.loads(cedarpy.policies_to_json_str(rest)))
+        leftover = _in_order(json.loads(cedarpy.policies_to_json_str(text[start:])))
     except ValueError as exc:
-        raise PolicyError(
-            f"policy does not parse: {exc}", file=file, line=_first_code_line(lines, start)
-        ) from exc
-    line = _first_code_line(lines, start)
-    return out + [(line, est, template) for est, template in leftover]
+        line = _line(text, _next_token(text, start))
+        raise PolicyError(f"policy does not parse: {exc}", file=file, line=line) from exc
+    if leftover:  # not reached: a policy ends with a ``;``
+        raise PolicyError("a policy without its `;`", file=file, line=_line(text, start))
+    return out
 
 
 def parse_policies(text: str, file: str) -> PolicyFile:
