@@ -221,3 +221,32 @@ def test_lint_lists_every_problem_and_exits_1(ws: aiready.Workspace) -> None:
     assert text.returncode == 1
     for needle in ("'amout'", "'regoin'", "did you mean 'region'", 'Group::"analyst"', "4 problem"):
         assert needle in text.stdout, text.stdout
+
+
+def test_running_service_follows_policy_edits(tmp_path: Path) -> None:
+    """Over real HTTP: an edited policy file decides the very next request."""
+    import httpx
+
+    from aiready.service import keys
+    from aiready.service.app import FailureLimiter, create_app
+    from tests.retrieval.test_retrieval import make
+    from tests.serving import serving
+
+    ws = make(tmp_path, n=8)
+    key, _ = keys.create(ws.paths, "alice")
+
+    def visible(url: str) -> list[str]:
+        r = httpx.get(f"{url}/datasets", params={"purpose": "support"}, headers={"X-API-Key": key})
+        assert r.status_code == 200, r.text
+        return [d["name"] for d in r.json()["datasets"]]
+
+    with serving(create_app(ws, FailureLimiter(limit=5, window=60))) as url:
+        before = visible(url)
+        assert before
+        (ws.root / "policies/freeze.cedar").write_text(
+            '// "frozen" (for now)\n@id("freeze")\n'
+            'forbid(principal == User::"alice", action, resource);\n'
+        )
+        assert visible(url) == []
+        (ws.root / "policies/freeze.cedar").unlink()
+        assert visible(url) == before
