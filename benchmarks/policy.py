@@ -88,12 +88,14 @@ def policies() -> tuple[str, list[str]]:
 
 def bench_decisions(n: int = 20_000) -> dict[str, Any]:
     from aiready.policy import PolicyEngine
+    from aiready.policy.policies import parse_policies
 
     rng = random.Random(3)
     principals, kinds, resources = entities(rng)
     text, ids = policies()
     start = time.perf_counter()
-    engine = PolicyEngine.from_parts(text, ids, principals, kinds, resources)
+    parsed = parse_policies(text, "bench.cedar").policies
+    engine = PolicyEngine.from_parts(parsed, principals, kinds, resources)
     setup = time.perf_counter() - start
     ids_res = [r["uid"]["id"] for r in resources]
 

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aiready.policy import PolicyEngine
+from aiready.policy.policies import parse_policies
 
 GROUPS = ["g0", "g1", "g2", "g3"]
 USERS = {f"u{i}": GROUPS[i % 4] for i in range(8)}
@@ -106,7 +107,9 @@ def test_sliced_decisions_equal_whole_set_decisions(
         for i, (effect, p, a, r, cond) in enumerate(specs)
     )
     ids = [f"p{i}" for i in range(len(specs))]
-    engine = PolicyEngine.from_parts(text, ids, principals, kinds, resources)
+    engine = PolicyEngine.from_parts(
+        parse_policies(text, "t.cedar").policies, principals, kinds, resources
+    )
     whole = cedarpy.PolicySet.from_str(text)
     every = cedarpy.Entities.from_json_str(json.dumps(principals + resources))
     rng = random.Random(seed)

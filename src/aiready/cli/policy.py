@@ -1,8 +1,9 @@
-"""Policies: explain one decision, or run the policy test cases in policies/tests/*.yaml.
+"""Policies: explain one decision, run the policy test cases, or lint the policy files.
 
 Examples:
   aiready policy explain --principal alice --action query --resource payments --purpose fraud
   aiready policy test                       # exit 1 if a case fails
+  aiready policy lint                       # exit 1 listing every mistake, with file and line
 A test case: {name, principal, action, resource, purpose, expect: allow|deny}.
 """
 
@@ -12,10 +13,13 @@ from typing import Annotated
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 
 from aiready.cli._common import JsonOpt, WorkspaceOpt, console, emit_json, load
 from aiready.policy import PolicyError
+from aiready.policy.entities import resource_entities
+from aiready.policy.lint import lint as lint_policies
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)
 
@@ -86,3 +90,23 @@ def test(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> int:
             )
         console.print(table)
     return 0 if all(r["ok"] for r in results) else 1
+
+
+@app.command()
+def lint(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> int:
+    """Check every policy file against the principals and contracts (a Cedar schema).
+
+    Lists each unknown attribute, undeclared group, principal, dataset, column or action, bad
+    mask and duplicate id, with its file and line or policy id. Exit 1 if there is any.
+    """
+    ws = load(workspace)
+    problems = lint_policies(ws.root, resource_entities(ws))
+    if as_json:
+        emit_json({"ok": not problems, "problems": [p.asdict() for p in problems]})
+    elif problems:
+        for problem in problems:
+            console.print(f"[red]✗[/] {escape(str(problem))}", highlight=False)
+        console.print(f"{len(problems)} problem(s)")
+    else:
+        console.print("[green]policies ok[/]")
+    return 1 if problems else 0

@@ -16,8 +16,10 @@ import yaml
 from sqlglot import exp
 
 from aiready.policy.errors import PolicyError
+from aiready.policy.lint import check_access, raise_first
 
 if TYPE_CHECKING:
+    from aiready.policy.engine import PolicyEngine
     from aiready.workspace.workspace import Workspace
 
 ACCESS_FILE = "policies/access.yaml"
@@ -35,7 +37,16 @@ def rules_at(root: Path) -> dict[str, Any]:
         stat = path.stat()
     except FileNotFoundError:
         return {}
-    return _parse(path, stat.st_mtime_ns, stat.st_size)
+    rules = _parse(path, stat.st_mtime_ns, stat.st_size)
+    _check(ws.root, stat.st_mtime_ns, stat.st_size, ws.policy)
+    return rules
+
+
+@lru_cache(maxsize=16)
+def _check(root: Path, mtime_ns: int, size: int, engine: PolicyEngine) -> bool:
+    """Checked once per version of the file and of the engine (principals, contracts)."""
+    raise_first(check_access(root, engine.principal_list, engine.resource_list))
+    return True
 
 
 @lru_cache(maxsize=16)

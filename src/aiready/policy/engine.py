@@ -1,27 +1,29 @@
 """Cedar decisions over the workspace's entities: deny by default, forbid overrides permit.
 
-Policies live in ``policies/*.cedar``. Each policy is identified by its ``@id("…")`` annotation, or
-by ``<file>:<line>``; decisions name the policies that decided them. The parsed policy set and the
-entities are built once per engine (re-parsing per decision is ~5× slower).
+Policies (``policies/*.cedar``, see policy/policies.py) are validated at load against a Cedar
+schema generated from the principals and contracts (policy/lint.py); decisions name the policies
+that decided them. The policy set and the entities are built once per engine (re-parsing per
+decision is ~5× slower), and the workspace rebuilds its engine when one of their files changes.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import cedarpy
 
-from aiready.policy.entities import load_principals, resource_entities
+from aiready.policy.entities import PRINCIPALS_FILE, load_principals, resource_entities
 from aiready.policy.errors import PolicyError
+from aiready.policy.lint import check_cedar, check_principals, raise_first
+from aiready.policy.policies import ACTIONS as ACTIONS  # re-exported: callers import it here
+from aiready.policy.policies import Policy, load_policies, policy_set, unique_ids
 from aiready.policy.slicing import Slicer
 
 if TYPE_CHECKING:
     from aiready.workspace.workspace import Workspace
-
-ACTIONS = ("read", "query", "retrieve", "export", "train")
 
 
 @dataclass
@@ -41,94 +43,43 @@ class Decision:
         return asdict(self)
 
 
-def _statements(text: str) -> list[tuple[int, str]]:
-    """Split Cedar text into (first line, statement) at top-level ``;`` (strings respected)."""
-    out: list[tuple[int, str]] = []
-    start, depth, quoted, escape = 0, 0, False, False
-    for i, ch in enumerate(text):
-        if quoted:
-            escape, quoted = (not escape and ch == "\\"), (escape or ch != '"')
-            continue
-        if ch == '"':
-            quoted = True
-        elif ch in "({[":
-            depth += 1
-        elif ch in ")}]":
-            depth -= 1
-        elif ch == ";" and depth == 0:
-            out.append((_first_line(text, start), text[start : i + 1]))
-            start = i + 1
-    rest = text[start:]
-    code = [ln for ln in rest.splitlines() if ln.strip() and not ln.strip().startswith("//")]
-    if code:
-        out.append((_first_line(text, start), rest))
-    return out
-
-
-def _first_line(text: str, start: int) -> int:
-    """1-based line of the first non-blank, non-comment character at or after ``start``."""
-    line = text.count("\n", 0, start) + 1
-    for raw in text[start:].splitlines(keepends=True):
-        if raw.strip() and not raw.strip().startswith("//"):
-            return line
-        line += raw.count("\n")
-    return line
-
-
-def load_policies(root: Path) -> tuple[str, list[str]]:
-    """All policy text and each Cedar policy index's id; a parse error names file and line."""
-    texts: list[str] = []
-    ids: list[str] = []
-    for path in sorted((root / "policies").glob("*.cedar")):
-        rel = path.relative_to(root)
-        for line, statement in _statements(path.read_text(encoding="utf-8")):
-            try:
-                parsed = json.loads(cedarpy.policies_to_json_str(statement))
-            except ValueError as exc:
-                raise PolicyError(
-                    f"policy does not parse: {exc}", file=str(rel), line=line
-                ) from exc
-            for policy in parsed.get("staticPolicies", {}).values():
-                ids.append(str(policy.get("annotations", {}).get("id") or f"{rel}:{line}"))
-            texts.append(statement)
-    return "\n".join(texts), ids
-
-
 class PolicyEngine:
     """Decides requests against the workspace's policies and entities."""
 
     def __init__(self, ws: Workspace) -> None:
-        text, ids = load_policies(ws.root)
+        files = load_policies(ws.root)
         principals, kinds = load_principals(ws.root)
-        self._setup(text, ids, principals, kinds, resource_entities(ws))
+        resources = resource_entities(ws)
+        raise_first(check_principals(ws.root) + check_cedar(files, principals + resources))
+        self._setup([p for f in files for p in f.policies], principals, kinds, resources)
 
     @classmethod
     def from_parts(
         cls,
-        text: str,
-        ids: list[str],
+        policies: list[Policy],
         principals: list[dict[str, Any]],
         kinds: dict[str, str],
         resources: list[dict[str, Any]],
     ) -> PolicyEngine:
         """An engine over given policies and entities (benchmarks, other entity stores)."""
+        unique_ids(policies)
         engine = cls.__new__(cls)
-        engine._setup(text, ids, principals, kinds, resources)
+        engine._setup(policies, principals, kinds, resources)
         return engine
 
     def _setup(
         self,
-        text: str,
-        ids: list[str],
+        policies: list[Policy],
         principals: list[dict[str, Any]],
         kinds: dict[str, str],
         resources: list[dict[str, Any]],
     ) -> None:
-        """Parse the policy set and the entities once; every decision reuses them."""
-        self.ids = ids
-        self.policies = cedarpy.PolicySet.from_str(text) if text else None
+        """Build the policy set and the entities once; every decision reuses them."""
+        self.policy_list = policies
+        self.ids = [p.id for p in policies]
+        self.policies = policy_set(policies) if policies else None
         all_entities = principals + resources
-        self.slicer = Slicer([s for _, s in _statements(text)], all_entities)
+        self.slicer = Slicer(policies, all_entities)
         self.entities = cedarpy.Entities.from_json_str(json.dumps(all_entities))
         self.kinds = kinds
         self.principal_list = principals
@@ -152,32 +103,18 @@ class PolicyEngine:
             raise PolicyError(f"unknown action {action!r}; known: {list(ACTIONS)}", action=action)
         self.principal_uid(principal)  # unknown principal: a clear error, not a deny
         kind = "Column" if "." in resource else "Dataset"
+
+        def deny(reason: str) -> Decision:
+            return Decision(principal, action, resource, purpose, False, [], reason)
+
         if resource not in self.resources:
-            return Decision(
-                principal,
-                action,
-                resource,
-                purpose,
-                False,
-                [],
-                f"unknown resource {resource!r}: deny by default",
-            )
+            return deny(f"unknown resource {resource!r}: deny by default")
         if self.policies is None:
-            return Decision(
-                principal, action, resource, purpose, False, [], "no policies: deny by default"
-            )
+            return deny("no policies: deny by default")
         principal_uid = (self.kinds[principal], principal)
         selected = self.slicer.select(principal_uid, action, (kind, resource))
         if not selected:
-            return Decision(
-                principal,
-                action,
-                resource,
-                purpose,
-                False,
-                [],
-                "no permit applies: deny by default",
-            )
+            return deny("no permit applies: deny by default")
         request = {  # the structured form skips Cedar's parser (~30 µs a decision)
             "principal": {"type": principal_uid[0], "id": principal},
             "action": {"type": "Action", "id": action},
@@ -185,7 +122,7 @@ class PolicyEngine:
             "context": {"purpose": purpose},
         }
         result = cedarpy.is_authorized(request, self.slicer.policy_set(selected), self.entities)
-        decided = [self._id(selected, p) for p in result.diagnostics.reasons]
+        decided = list(result.diagnostics.reasons)  # our policy ids: the set is keyed by them
         reason = "; ".join(result.diagnostics.errors) or (
             "permitted"
             if result.allowed
@@ -193,8 +130,56 @@ class PolicyEngine:
         )
         return Decision(principal, action, resource, purpose, bool(result.allowed), decided, reason)
 
-    def _id(self, selected: tuple[int, ...], cedar_id: str) -> str:
-        """Our id of the ``policy<k>`` cedarpy names (k indexes the sliced set)."""
-        k = int(cedar_id.removeprefix("policy")) if cedar_id.startswith("policy") else -1
-        index = selected[k] if 0 <= k < len(selected) else -1
-        return self.ids[index] if 0 <= index < len(self.ids) else cedar_id
+
+Signature = tuple[tuple[str, int, int], ...]
+
+
+def _stat(path: str) -> tuple[str, int, int]:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return (path, -1, -1)
+    return (path, stat.st_mtime_ns, stat.st_size)
+
+
+class EngineCache:
+    """The engine of the files as they are now: rebuilt when one changes (path, mtime, size).
+
+    The files are the policies, the principals and every contract. A running service sees an
+    edited policy at its next request, as with ``access.yaml``; a file that no longer loads fails
+    that request with its PolicyError rather than keeping the old rules.
+    """
+
+    def __init__(self, ws: Workspace) -> None:
+        self._ws = ws
+        self._dir = str(ws.root / "policies")
+        contracts = [d.contract for d in ws.config.datasets.values()]
+        contracts += [m.contract for m in ws.config.models.values()]
+        self._fixed = [str(ws.root / PRINCIPALS_FILE), *(str(ws.root / c) for c in contracts)]
+        self._state: tuple[Signature, PolicyEngine] | None = None
+        self._folder: tuple[str, int, int] | None = None
+        self._cedar: list[str] = []
+
+    def signature(self) -> Signature:
+        """(path, mtime_ns, size) of every file the engine is built from.
+
+        The folder is listed again only when its own mtime moves (a file added, removed or
+        renamed), so a check is a handful of ``stat`` calls.
+        """
+        folder = _stat(self._dir)
+        if folder != self._folder:
+            try:
+                with os.scandir(self._dir) as entries:
+                    self._cedar = sorted(e.path for e in entries if e.name.endswith(".cedar"))
+            except FileNotFoundError:
+                self._cedar = []
+            self._folder = folder
+        return (folder, *(_stat(path) for path in [*self._cedar, *self._fixed]))
+
+    def current(self) -> PolicyEngine:
+        key = self.signature()  # taken before building: an edit made meanwhile rebuilds again
+        state = self._state
+        if state is None or state[0] != key:
+            state = (key, PolicyEngine(self._ws))
+            self._state = state
+        return state[1]

@@ -111,6 +111,7 @@ def _dataset_entities(
         "parents": [],
         "attrs": {
             "name": name,
+            "dataset": name,  # as on its columns: `resource.dataset` holds for both kinds
             "layer": layer,
             "kind": kind,
             "domain": str(raw.get("domain", "")),

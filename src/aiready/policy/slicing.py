@@ -9,12 +9,13 @@ policy whose scope we cannot read (a template slot, an unknown operator) is alwa
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import cedarpy
+
+from aiready.policy.policies import Policy, policy_set
 
 Uid = tuple[str, str]
 
@@ -86,16 +87,14 @@ def _actions(scope: dict[str, Any]) -> set[str] | None:
 class Slicer:
     """Picks, per request, the policies whose scope can match it."""
 
-    def __init__(self, statements: list[str], entities: list[dict[str, Any]]) -> None:
-        self.statements = statements
-        self.scopes: list[Scope] = []
-        for statement in statements:
-            parsed = json.loads(cedarpy.policies_to_json_str(statement))
-            static = list(parsed.get("staticPolicies", {}).values())
-            for policy in static:
-                self.scopes.append(Scope(policy["principal"], policy["action"], policy["resource"]))
-            if not static:  # a template: never sliced away
-                self.scopes.append(Scope({"op": "All"}, {"op": "All"}, {"op": "All"}))
+    def __init__(self, policies: list[Policy], entities: list[dict[str, Any]]) -> None:
+        self.policies = policies
+        self.scopes = [
+            Scope({"op": "All"}, {"op": "All"}, {"op": "All"})  # a template: never sliced away
+            if p.template
+            else Scope(p.est["principal"], p.est["action"], p.est["resource"])
+            for p in policies
+        ]
         self.parents = {
             uid: [p for p in (_uid(x) for x in e.get("parents", [])) if p is not None]
             for e in entities
@@ -141,4 +140,5 @@ class Slicer:
         return self.resource_index.matching(uid, self.ancestors(uid))
 
     def _policy_set(self, indices: tuple[int, ...]) -> cedarpy.PolicySet:
-        return cedarpy.PolicySet.from_str("\n".join(self.statements[i] for i in indices))
+        """The slice as a policy set keyed by policy id (indices only pick, ids name)."""
+        return policy_set([self.policies[i] for i in indices])

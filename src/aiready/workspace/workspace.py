@@ -30,6 +30,7 @@ from aiready.lineage import steps as lineage_steps
 from aiready.lineage.events import DatasetRef, LineageEmitter
 from aiready.lineage.graph import LineageGraph, load_runs
 from aiready.policy import Decision, PolicyEngine, audit
+from aiready.policy.engine import EngineCache
 from aiready.policy.errors import AccessDenied
 from aiready.storage import delta
 from aiready.tracking import Tracker
@@ -724,9 +725,13 @@ class Workspace:
         return vacuum(self, dry_run)
 
     @cached_property
+    def _policy_cache(self) -> EngineCache:
+        return EngineCache(self)
+
+    @property
     def policy(self) -> PolicyEngine:
-        """The Cedar engine over this workspace's policies and entities (parsed once)."""
-        return PolicyEngine(self)
+        """The Cedar engine over this workspace's policies and entities, as their files are now."""
+        return self._policy_cache.current()
 
     @property
     def audit_path(self) -> Path:
