@@ -12,13 +12,21 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
 from aiready.policy.audit import fold, normalise, state_of
-from aiready.policy.audit_chain import GENESIS, Head, read_head, record_hash, record_mac
+from aiready.policy.audit_chain import (
+    FIELDS,
+    GENESIS,
+    Head,
+    read_head,
+    record_hash,
+    record_mac,
+)
 from aiready.policy.errors import AuditTampered
 from aiready.storage import delta
 from aiready.storage.secret import KeyRing, load_secret
@@ -116,8 +124,26 @@ def _rows(path: Path) -> tuple[Rows | None, int]:
             records = pq.read_table(uri).to_pylist()
         except Exception as exc:  # noqa: BLE001 - garbled, truncated or missing file
             raise AuditTampered(f"audit file {uri} is unreadable ({exc})", file=uri) from None
-        rows += [(normalise(r), uri) for r in records]
+        for record in records:
+            rows.append((_checked(normalise(record), uri), uri))
     return sorted(rows, key=lambda r: int(r[0]["seq"])), version
+
+
+def _checked(record: dict[str, Any], uri: str) -> dict[str, Any]:
+    """A record with every field of the chain, typed; a file that lacks one was rewritten."""
+    missing = [k for k in (*FIELDS, "prev_mac", "mac") if k not in record]
+    malformed = (
+        not isinstance(record.get("seq"), int)
+        or not isinstance(record.get("at"), datetime)
+        or not isinstance(record.get("mac"), str)
+        or not isinstance(record.get("prev_mac"), str)
+    )
+    if missing or malformed:
+        what = f"lacks {', '.join(missing)}" if missing else "has a malformed seq, at or mac"
+        raise AuditTampered(
+            f"audit file {uri} holds a record that {what}", file=uri, record=record.get("seq")
+        )
+    return record
 
 
 def _chain(rows: Rows, ring: KeyRing) -> Verified:
@@ -137,7 +163,7 @@ def _chain(rows: Rows, ring: KeyRing) -> Verified:
                     f"audit record {seq} is unkeyed after keyed records", record=seq, file=uri
                 )
             legacy += 1
-            mac = record_hash(prev, record)
+            mac = record_hash(str(record["prev_mac"]), record)
         else:
             key = ring.keys.get(key_id)
             if key is None:
@@ -148,10 +174,19 @@ def _chain(rows: Rows, ring: KeyRing) -> Verified:
                     file=uri,
                 )
             keys.add(key_id)
-            mac = record_mac(key, prev, record)
-        if record["prev_mac"] != prev or not hmac.compare_digest(mac, str(record["mac"])):
+            mac = record_mac(key, str(record["prev_mac"]), record)
+        if not hmac.compare_digest(mac, str(record["mac"])):
             raise AuditTampered(
-                f"audit record {seq} was edited, forged or reordered", record=seq, file=uri
+                f"audit record {seq} was edited, forged or reordered (its MAC fails)",
+                record=seq,
+                file=uri,
+            )
+        if record["prev_mac"] != prev:
+            raise AuditTampered(
+                f"audit record {seq} does not follow record {seq - 1}: reordered, or an "
+                "earlier record was rewritten",
+                record=seq,
+                file=uri,
             )
         prev = mac
     return Verified(len(rows), legacy, legacy == 0 or legacy < len(rows), keys=sorted(keys))
