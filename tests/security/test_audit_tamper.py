@@ -149,6 +149,19 @@ def delete_newest_commit(root: Path) -> str:
     return f"{2:020d}.json"
 
 
+def delete_a_middle_commit(root: Path) -> str:
+    (audit_dir(root) / "_delta_log" / f"{1:020d}.json").unlink()
+    return "_delta_log"
+
+
+def drop_the_files_of_the_newest_commit(root: Path) -> str:
+    """The commit stays valid JSON; only its ``add`` actions (records 8..10) are taken out."""
+    commit = audit_dir(root) / "_delta_log" / f"{2:020d}.json"
+    lines = commit.read_text().splitlines(keepends=True)
+    commit.write_text("".join(line for line in lines if '"add"' not in line))
+    return "records 8..10 were removed"
+
+
 def delete_whole_table(root: Path) -> str:
     shutil.rmtree(audit_dir(root))
     return "is gone; it was anchored at record 10"
@@ -236,6 +249,14 @@ def downgrade_all_to_unkeyed(root: Path) -> str:
     return "audit record 10 differs from its anchored head"
 
 
+def downgrade_newest_to_unkeyed(root: Path) -> str:
+    records, schema = rows(root)
+    records[10]["decision"], records[10]["key_id"] = "allow", None
+    records[10]["mac"] = record_hash(records[10]["prev_mac"], records[10])
+    overwrite(root, records, schema)
+    return "audit record 10 is unkeyed after keyed records"
+
+
 def forge_chained_record(root: Path) -> str:
     records, schema = rows(root)
     forged = dict(records[-1], seq=11, decision="allow", prev_mac=records[-1]["mac"])
@@ -301,6 +322,12 @@ def forge_the_head(root: Path) -> str:
     return "audit.head was altered"
 
 
+def delete_the_secret(root: Path) -> str:
+    """Not a lake write, but the chain must stop, not restart under a fresh key."""
+    secret_path(root / ".aiready").unlink()
+    return "secret.json is gone"
+
+
 def delete_the_head(root: Path) -> str:
     head_path(root / ".aiready").unlink()
     return "audit.head is missing"
@@ -331,6 +358,15 @@ def flip_a_journal_record(root: Path) -> str:
     return "audit record 12 was edited"
 
 
+def mistype_a_journal_record(root: Path) -> str:
+    journal, lines = journal_lines(root)
+    record = json.loads(lines[1])
+    record["policies"] = 5  # a number where the schema has a list of strings
+    lines[1] = (json.dumps(record) + "\n").encode()
+    journal.write_bytes(b"".join(lines))
+    return "holds record 12 with a value of the wrong type"
+
+
 def garble_a_journal_line(root: Path) -> str:
     journal, lines = journal_lines(root)
     lines[1] = b'{"seq": 12, "mac": \n'
@@ -344,6 +380,8 @@ ON_FOLDED: list[Attack] = [
     delete_newest_records,
     truncate_tail_by_rewrite,
     delete_newest_commit,
+    delete_a_middle_commit,
+    drop_the_files_of_the_newest_commit,
     delete_whole_table,
     delete_middle_record,
     duplicate_a_record,
@@ -353,6 +391,7 @@ ON_FOLDED: list[Attack] = [
     flip_deny_and_rechain_unkeyed,
     flip_deny_and_rechain_with_a_guessed_key,
     downgrade_all_to_unkeyed,
+    downgrade_newest_to_unkeyed,
     forge_chained_record,
     garble_a_parquet_file,
     truncate_a_parquet_file,
@@ -363,12 +402,14 @@ ON_FOLDED: list[Attack] = [
     edit_the_head,
     forge_the_head,
     delete_the_head,
+    delete_the_secret,
 ]
 ON_PENDING: list[Attack] = [
     delete_first_journal_line,
     delete_middle_journal_line,
     flip_a_journal_record,
     garble_a_journal_line,
+    mistype_a_journal_record,
 ]
 NEEDS_MLFLOW: list[Attack] = [delete_table_and_head, roll_back_head_and_truncate]
 

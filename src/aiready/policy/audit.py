@@ -32,11 +32,18 @@ import pyarrow.compute as pc
 from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError
 
-from aiready.policy.audit_chain import GENESIS, Head, read_head, record_mac, write_head
+from aiready.policy.audit_chain import (
+    GENESIS,
+    Head,
+    head_path,
+    read_head,
+    record_mac,
+    write_head,
+)
 from aiready.policy.engine import Decision
 from aiready.policy.errors import AuditTampered
 from aiready.storage import dataset_lock, delta
-from aiready.storage.secret import KeyRing, load_secret
+from aiready.storage.secret import KeyRing, load_secret, secret_path
 
 SCHEMA = pa.schema(
     [
@@ -74,6 +81,36 @@ def normalise(record: dict[str, Any]) -> dict[str, Any]:
         record.pop(old, None)
     record.setdefault("key_id", None)
     return record
+
+
+def ring_of(state: Path) -> KeyRing:
+    """The key ring; a missing secret is created only while no head was signed with it (a lost
+    secret must stop the chain, not restart it under a new key as if nothing had happened)."""
+    if not secret_path(state).exists() and head_path(state).exists():
+        raise AuditTampered(
+            f"the workspace secret {secret_path(state)} is gone but the audit head is signed "
+            "with it: restore it to check or extend the audit chain",
+            file=str(secret_path(state)),
+        )
+    return load_secret(state)
+
+
+def _arrow(journal: Path, records: list[dict[str, Any]]) -> pa.Table:
+    """Journal records as Arrow; a line whose values do not fit the schema is named."""
+    try:
+        return pa.Table.from_pylist(records, schema=SCHEMA)
+    except (pa.ArrowException, TypeError, ValueError):
+        for record in records:
+            try:
+                pa.Table.from_pylist([record], schema=SCHEMA)
+            except (pa.ArrowException, TypeError, ValueError) as exc:
+                raise AuditTampered(
+                    f"audit journal {journal} holds record {record.get('seq')} with a value "
+                    f"of the wrong type ({exc})",
+                    file=str(journal),
+                    record=record.get("seq"),
+                ) from None
+        raise
 
 
 def _tail(path: Path) -> tuple[int, str]:
@@ -217,7 +254,7 @@ class _Writer:
 
     def _commit(self, decisions: list[Decision]) -> None:
         with dataset_lock(self.locks, "_audit"):
-            ring = load_secret(self.state)  # each commit: a rotation applies at once
+            ring = ring_of(self.state)  # each commit: a rotation applies at once
             stamp = _stamp(self.journal)
             if self.tail is not None and self.tail[0] == stamp:
                 seq, prev = self.tail[1], self.tail[2]
@@ -259,7 +296,7 @@ class _Writer:
             new = [r for r in records if int(r["seq"]) > last]
             version = None if dt is None else int(dt.version())
             if new:
-                data = pa.Table.from_pylist(new, schema=SCHEMA)
+                data = _arrow(self.journal, new)
                 if dt is None:
                     version = delta.append(self.path, data)
                 else:
@@ -277,7 +314,7 @@ class _Writer:
     def _anchor(self, end: dict[str, Any], version: int) -> None:
         """Write the head; a garbled head raises and one past ``end`` stays (the fold must
         never overwrite the evidence that records were removed)."""
-        ring = load_secret(self.state)
+        ring = ring_of(self.state)
         old = read_head(self.state, ring)
         if old is not None and old.seq > int(end["seq"]):
             log.warning("audit head %s is past the journal's end %s: kept", old.seq, end["seq"])

@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from aiready.policy.audit import fold, normalise, state_of
+from aiready.policy.audit import fold, normalise, ring_of, state_of
 from aiready.policy.audit_chain import (
     FIELDS,
     GENESIS,
@@ -29,7 +29,7 @@ from aiready.policy.audit_chain import (
 )
 from aiready.policy.errors import AuditTampered
 from aiready.storage import delta
-from aiready.storage.secret import KeyRing, load_secret
+from aiready.storage.secret import KeyRing
 
 
 @dataclass
@@ -71,7 +71,7 @@ def verify(
     ``anchors`` are heads recorded elsewhere (MLflow), each with where it was found.
     """
     state = state_of(locks)
-    ring = load_secret(state)
+    ring = ring_of(state)
     marks = [Head.parse(body, ring, where) for where, body in anchors or []]
     read_head(state, ring)  # a garbled head is named before a fold would replace it
     try:
