@@ -148,6 +148,7 @@ def _checked(record: dict[str, Any], uri: str) -> dict[str, Any]:
 
 def _chain(rows: Rows, ring: KeyRing) -> Verified:
     prev, legacy, keys = GENESIS, 0, set()
+    order, newest = {k: i for i, k in enumerate(ring.keys)}, -1  # the ring keeps rotation order
     for expected, (record, uri) in enumerate(rows):
         seq = int(record["seq"])
         if seq < expected:
@@ -173,6 +174,14 @@ def _chain(rows: Rows, ring: KeyRing) -> Verified:
                     record=seq,
                     file=uri,
                 )
+            if order[key_id] < newest:
+                raise AuditTampered(
+                    f"audit record {seq} is signed with key {key_id!r}, retired by a rotation "
+                    "before an earlier record was signed",
+                    record=seq,
+                    file=uri,
+                )
+            newest = order[key_id]
             keys.add(key_id)
             mac = record_mac(key, str(record["prev_mac"]), record)
         if not hmac.compare_digest(mac, str(record["mac"])):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aiready.tracking.mlflow_tracker import Tracker
+from aiready.tracking.mlflow_tracker import Tracker, tracking_uri
 
 STEP = "audit-anchor"
 HEAD_TAG = "aiready.audit.head"
@@ -23,7 +23,10 @@ def newest(tracker: Tracker) -> tuple[str, dict[str, Any]] | None:
 
     A body that is not JSON is returned as an empty dict, so verify names the run as altered.
     """
-    if not tracker.enabled or not tracker.paths.mlflow_db.is_file():
+    if not tracker.enabled:
+        return None
+    local = tracking_uri(tracker.paths) == f"sqlite:///{tracker.paths.mlflow_db}"
+    if local and not tracker.paths.mlflow_db.is_file():  # no store yet: nothing was anchored
         return None
     runs = tracker.client.search_runs(
         [tracker.experiment_id],
