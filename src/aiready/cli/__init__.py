@@ -36,6 +36,7 @@ from aiready.cli import (
     run,
     scan,
     score,
+    secret,
     serve,
     status,
     suggest,
@@ -83,6 +84,7 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(audit.app, name="audit")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(keys.app, name="keys")
+app.add_typer(secret.app, name="secret")
 app.add_typer(feedback.app, name="feedback")
 
 

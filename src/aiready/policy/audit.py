@@ -1,8 +1,11 @@
-"""The audit log: every decision, allow and deny, in a Delta table with a hash chain.
+"""The audit log: every decision, allow and deny, in a Delta table with a keyed chain.
 
-Each record's ``hash`` is sha256 over the previous record's hash and this record's fields, and
-``seq`` counts from 0 without gaps, so ``verify`` detects any edited, removed or reordered record
-and names the first bad one. No secret is ever written: requests carry names, never keys.
+Each record's ``mac`` is HMAC-SHA256 under the workspace secret over the previous record's
+``mac`` and this record's fields (``audit_chain.py``), ``key_id`` names the key that signed it,
+and ``seq`` counts from 0 without gaps; every fold anchors the head (seq, mac, Delta version) in
+``.aiready/audit.head`` outside the lake. ``verify`` (``audit_verify.py``) detects any edited,
+forged, removed or reordered record, and removal back to the last anchor, and names what changed.
+The secret is never written here: requests carry names, and records carry MACs, never keys.
 
 A decision is durable before the request it allows is answered: it is appended and fsynced to a
 journal beside the table (``_audit.journal.jsonl``, well under a millisecond), and folded into
@@ -13,7 +16,6 @@ and only then empties the journal, so a crash between the two folds nothing twic
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -30,9 +32,18 @@ import pyarrow.compute as pc
 from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError
 
+from aiready.policy.audit_chain import (
+    GENESIS,
+    Head,
+    head_path,
+    read_head,
+    record_mac,
+    write_head,
+)
 from aiready.policy.engine import Decision
 from aiready.policy.errors import AuditTampered
 from aiready.storage import dataset_lock, delta
+from aiready.storage.secret import KeyRing, load_secret, secret_path
 
 SCHEMA = pa.schema(
     [
@@ -45,43 +56,77 @@ SCHEMA = pa.schema(
         ("decision", pa.string()),
         ("policies", pa.list_(pa.string())),
         ("reason", pa.string()),
-        ("prev_hash", pa.string()),
-        ("hash", pa.string()),
+        ("key_id", pa.string()),
+        ("prev_mac", pa.string()),
+        ("mac", pa.string()),
     ]
 )
-GENESIS = "0" * 64
+LEGACY = {"prev_hash": "prev_mac", "hash": "mac"}
+"""Columns of the unkeyed chain (aiready before the keyed one) and their keyed counterparts."""
 FOLD_SECONDS = 2.0
 FOLD_RECORDS = 1000
 log = logging.getLogger(__name__)
-FIELDS = (
-    "seq",
-    "at",
-    "principal",
-    "action",
-    "resource",
-    "purpose",
-    "decision",
-    "policies",
-    "reason",
-)
 
 
-def record_hash(prev: str, record: dict[str, Any]) -> str:
-    body = {k: record[k] for k in FIELDS}
-    body["at"] = record["at"].isoformat()
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256((prev + canonical).encode()).hexdigest()
+def state_of(locks: Path) -> Path:
+    """The workspace state folder (``.aiready``) that holds ``locks``, the secret and the head."""
+    return locks.parent
+
+
+def normalise(record: dict[str, Any]) -> dict[str, Any]:
+    """A record in keyed terms: an unkeyed one's ``hash`` becomes its ``mac``, ``key_id`` None."""
+    for old, new in LEGACY.items():
+        if record.get(new) is None and old in record:
+            record[new] = record[old]
+        record.pop(old, None)
+    record.setdefault("key_id", None)
+    return record
+
+
+def ring_of(state: Path) -> KeyRing:
+    """The key ring; a missing secret is created only while no head was signed with it (a lost
+    secret must stop the chain, not restart it under a new key as if nothing had happened)."""
+    if not secret_path(state).exists() and head_path(state).exists():
+        raise AuditTampered(
+            f"the workspace secret {secret_path(state)} is gone but the audit head is signed "
+            "with it: restore it to check or extend the audit chain",
+            file=str(secret_path(state)),
+        )
+    return load_secret(state)
+
+
+def _arrow(journal: Path, records: list[dict[str, Any]]) -> pa.Table:
+    """Journal records as Arrow; a line whose values do not fit the schema is named."""
+    try:
+        return pa.Table.from_pylist(records, schema=SCHEMA)
+    except (pa.ArrowException, TypeError, ValueError):
+        for record in records:
+            try:
+                pa.Table.from_pylist([record], schema=SCHEMA)
+            except (pa.ArrowException, TypeError, ValueError) as exc:
+                raise AuditTampered(
+                    f"audit journal {journal} holds record {record.get('seq')} with a value "
+                    f"of the wrong type ({exc})",
+                    file=str(journal),
+                    record=record.get("seq"),
+                ) from None
+        raise
 
 
 def _tail(path: Path) -> tuple[int, str]:
-    table = delta.read(path, ["seq", "hash"])
-    if table is None or table.num_rows == 0:
+    dt = delta.table(path)
+    if dt is None:
         return -1, GENESIS
-    rows = table.sort_by("seq").slice(table.num_rows - 1).to_pylist()
-    return int(rows[0]["seq"]), str(rows[0]["hash"])
+    names = {f.name for f in dt.schema().fields}
+    columns = ["seq", *(c for c in ("mac", "hash") if c in names)]
+    table = dt.to_pyarrow_dataset().to_table(columns=columns)
+    if table.num_rows == 0:
+        return -1, GENESIS
+    row = normalise(table.sort_by("seq").slice(table.num_rows - 1).to_pylist()[0])
+    return int(row["seq"]), str(row["mac"])
 
 
-def _records(decisions: list[Decision], seq: int, prev: str) -> list[dict[str, Any]]:
+def _records(decisions: list[Decision], seq: int, prev: str, ring: KeyRing) -> list[dict[str, Any]]:
     rows = []
     for d in decisions:
         seq += 1
@@ -95,9 +140,10 @@ def _records(decisions: list[Decision], seq: int, prev: str) -> list[dict[str, A
             "decision": "allow" if d.allowed else "deny",
             "policies": d.policies,
             "reason": d.reason,
+            "key_id": ring.current,
         }
-        record["prev_hash"] = prev
-        record["hash"] = prev = record_hash(prev, record)
+        record["prev_mac"] = prev
+        record["mac"] = prev = record_mac(ring.key, prev, record)
         rows.append(record)
     return rows
 
@@ -122,11 +168,14 @@ def _journal(journal: Path) -> list[dict[str, Any]]:
     records = []
     for number, line in enumerate(lines, start=1):
         try:
-            record = json.loads(line)
+            record = normalise(json.loads(line))
             record["at"] = datetime.fromisoformat(record["at"])
-        except (ValueError, KeyError, TypeError) as exc:
+            int(record["seq"]), record["mac"].lower()  # no seq or mac: no record
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise AuditTampered(
-                f"audit journal {journal.name} line {number} is not a record", record=number
+                f"audit journal {journal} line {number} is not a record",
+                line=number,
+                file=str(journal),
             ) from exc
         records.append(record)
     return records
@@ -169,10 +218,10 @@ class _Writer:
     (group commit), and the journal is folded into Delta in the background."""
 
     def __init__(self, path: Path, locks: Path) -> None:
-        self.path, self.locks = path, locks
+        self.path, self.locks, self.state = path, locks, state_of(locks)
         self.journal = journal_path(path)
         self.queue: queue.Queue[tuple[list[Decision], Future[None]]] = queue.Queue()
-        self.tail: tuple[tuple[int, int, int] | None, int, str] | None = None  # (stamp, seq, hash)
+        self.tail: tuple[tuple[int, int, int] | None, int, str] | None = None  # (stamp, seq, mac)
         self.unfolded, self.unfolded_since = 0, 0.0
         self.dt: DeltaTable | None = None
         self.folded: tuple[int, int] | None = None  # (Delta version, last seq in it)
@@ -205,22 +254,29 @@ class _Writer:
 
     def _commit(self, decisions: list[Decision]) -> None:
         with dataset_lock(self.locks, "_audit"):
+            ring = ring_of(self.state)  # each commit: a rotation applies at once
             stamp = _stamp(self.journal)
             if self.tail is not None and self.tail[0] == stamp:
                 seq, prev = self.tail[1], self.tail[2]
             else:  # first append here, or another process appended or folded
-                seq, prev = self._chain_end()
-            rows = _records(decisions, seq, prev)
+                seq, prev = self._chain_end(ring)
+            rows = _records(decisions, seq, prev, ring)
             _append_journal(self.journal, rows)
             if not self.unfolded:
                 self.unfolded_since = time.monotonic()
             self.unfolded += len(rows)
-            self.tail = (_stamp(self.journal), int(rows[-1]["seq"]), str(rows[-1]["hash"]))
+            self.tail = (_stamp(self.journal), int(rows[-1]["seq"]), str(rows[-1]["mac"]))
 
-    def _chain_end(self) -> tuple[int, str]:
+    def _chain_end(self, ring: KeyRing) -> tuple[int, str]:
+        """Where the next record chains on: the journal's end, else the anchored head — never
+        an end read from the table alone, or records cut from it would be re-chained over
+        seamlessly — unless the table is past the head (a crash came before the head write)."""
         records = _journal(self.journal)
         if records:  # the journal always ends the chain (after a cut-short fold it repeats it)
-            return int(records[-1]["seq"]), str(records[-1]["hash"])
+            return int(records[-1]["seq"]), str(records[-1]["mac"])
+        head = read_head(self.state, ring)
+        if head is not None and self._folded_seq(self._table()) <= head.seq:
+            return head.seq, head.mac
         return _tail(self.path)
 
     def fold_quietly(self) -> None:
@@ -238,19 +294,34 @@ class _Writer:
             dt = self._table()
             last = self._folded_seq(dt)
             new = [r for r in records if int(r["seq"]) > last]
+            version = None if dt is None else int(dt.version())
             if new:
-                data = pa.Table.from_pylist(new, schema=SCHEMA)
+                data = _arrow(self.journal, new)
                 if dt is None:
                     version = delta.append(self.path, data)
                 else:
                     version = delta.append_to(dt, self.path, data)
                 self.folded = (version, int(new[-1]["seq"]))
+            end = records[-1]
+            if version is not None:  # anchored before the journal empties: never behind Delta
+                self._anchor(end, version)
             with open(self.journal, "r+b") as f:
                 f.truncate(0)
                 os.fsync(f.fileno())
-            end = records[-1]
-            self.tail = (_stamp(self.journal), int(end["seq"]), str(end["hash"]))
+            self.tail = (_stamp(self.journal), int(end["seq"]), str(end["mac"]))
         self.unfolded = 0
+
+    def _anchor(self, end: dict[str, Any], version: int) -> None:
+        """Write the head; a garbled head raises and one past ``end`` stays (the fold must
+        never overwrite the evidence that records were removed)."""
+        ring = ring_of(self.state)
+        old = read_head(self.state, ring)
+        if old is not None and old.seq > int(end["seq"]):
+            log.warning("audit head %s is past the journal's end %s: kept", old.seq, end["seq"])
+            return
+        write_head(
+            self.state, Head.make(ring, int(end["seq"]), str(end["mac"]), end["key_id"], version)
+        )
 
     def _folded_seq(self, dt: DeltaTable | None) -> int:
         """The last ``seq`` in the Delta table: known from this writer's last fold, else read
@@ -323,20 +394,3 @@ def read(path: Path, locks: Path) -> pa.Table | None:
     """The whole audit log as a table, every journalled decision included."""
     fold(path, locks)
     return delta.read(path)
-
-
-def verify(path: Path, locks: Path) -> int:
-    """Check the whole chain; returns the record count or raises naming the first bad record."""
-    table = read(path, locks)
-    if table is None:
-        return 0
-    prev = GENESIS
-    for expected, record in enumerate(sorted(table.to_pylist(), key=lambda r: r["seq"])):
-        if record["seq"] != expected:
-            raise AuditTampered(
-                f"audit record {expected} is missing (found {record['seq']} next)", record=expected
-            )
-        if record["prev_hash"] != prev or record_hash(prev, record) != record["hash"]:
-            raise AuditTampered(f"audit record {expected} was edited or reordered", record=expected)
-        prev = record["hash"]
-    return int(table.num_rows)

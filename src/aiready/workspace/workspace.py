@@ -29,7 +29,7 @@ from aiready.layers.results import IngestResult, RefineResult, RunResult
 from aiready.lineage import steps as lineage_steps
 from aiready.lineage.events import DatasetRef, LineageEmitter
 from aiready.lineage.graph import LineageGraph, load_runs
-from aiready.policy import Decision, PolicyEngine, audit
+from aiready.policy import Decision, PolicyEngine, audit, audit_verify
 from aiready.policy.engine import EngineCache
 from aiready.policy.errors import AccessDenied
 from aiready.storage import delta
@@ -782,8 +782,19 @@ class Workspace:
         return findings
 
     def verify_audit(self) -> int:
-        """Check the audit hash chain; returns the record count or raises AuditTampered."""
-        return audit.verify(self.audit_path, self.paths.locks)
+        """Check the audit chain and head; returns the record count or raises AuditTampered."""
+        return self.check_audit().records
+
+    def check_audit(self, anchor: bool = False) -> audit_verify.Verified:
+        """Check the audit chain against its head file; with ``anchor`` also against the newest
+        MLflow anchor, then record the verified head there (``aiready audit verify``)."""
+        from aiready.tracking import audit_anchor
+
+        found = audit_anchor.newest(self.tracker) if anchor else None
+        result = audit_verify.verify(self.audit_path, self.paths.locks, [found] if found else [])
+        if anchor and result.head is not None and self.tracker.enabled:
+            audit_anchor.record(self.tracker, result.head.asdict(), result.records)
+        return result
 
     def audit_log(self) -> pa.Table | None:
         """Every audited decision (allow and deny) as a table, in ``seq`` order."""
