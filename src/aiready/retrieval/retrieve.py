@@ -66,6 +66,7 @@ class Hit:
     dataset: str
     version: int
     key: str
+    """The record's id as this caller may see it: masked like its column, or ``[REDACTED]``."""
     score: float
     """BM25, or the reciprocal-rank-fusion score when a semantic model took part."""
     record: dict[str, Any]
