@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import aiready
-from aiready.policy import AccessDenied
+from aiready.policy import AccessDenied, PolicyError
 from aiready.service import keys
 from aiready.service.app import create_app
 from tests.conftest import CONTRACT_HEAD
@@ -383,3 +383,34 @@ def test_no_query_text_reaches_a_hidden_column(
     secret_words = {w for s in secrets for w in re.findall(r"[a-z0-9]+", s.lower())}
     kept = [w for w in re.findall(r"[a-z0-9]+", query.lower()) if w not in secret_words]
     assert seen(ana(ws, query)) == seen(ana(ws, " ".join(kept))), query
+
+
+def test_a_mask_added_at_run_time_takes_the_column_out_of_search(
+    ws: aiready.Workspace, truth: list[dict[str, Any]]
+) -> None:
+    """Searchable columns are decided per request from the policy files, not baked into the
+    index: a mask added to ``note`` and ``segment`` takes them out of search and filters at
+    once, with no rebuild."""
+    path = ws.root / "policies/access.yaml"
+    before = path.read_text()
+    assert ana(ws, "invoice").hits
+    try:
+        masked = "masks:\n  people.note: redact\n  people.segment: partial\n"
+        path.write_text(before.replace("masks:\n", masked))
+        assert ana(ws, "invoice").hits == []
+        assert ana(ws, mine(truth)[0]["note"]).hits == []
+        with pytest.raises(AccessDenied, match="people.segment"):
+            ana(ws, "invoice", filters={"segment": "smb"})
+    finally:
+        path.write_text(before)
+    assert ana(ws, "invoice").hits
+
+
+@pytest.mark.parametrize("column", ["_id", "t_email", "f_email", "customer_id", "note"])
+def test_filters_cannot_name_index_fields_or_undeclared_columns(
+    ws: aiready.Workspace, truth: list[dict[str, Any]], column: str
+) -> None:
+    value = {"_id": "C0000", "customer_id": "C0000"}.get(column, mine(truth)[0]["email"])
+    with pytest.raises(PolicyError, match="cannot be filtered"):
+        ana(ws, "invoice", datasets=["people"], filters={column: value})
+    assert ana(ws, "invoice", filters={column: value}).hits == []  # no model can match it
