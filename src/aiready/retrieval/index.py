@@ -2,9 +2,14 @@
 
 ``.aiready/index/<model>/v<version>/`` holds the index and ``digests.parquet`` (record id → hash of
 its indexed values), and for ``semantic: true`` models ``vectors.parquet`` (each record's sentence
-embedding and filter values). A new version starts from a copy of the newest older index and
-re-indexes (and re-embeds) only records that were added, changed or removed; the folder appears by
-an atomic rename, so a reader never sees a half-built index.
+embeddings, one per text column, and filter values). A new version starts from a copy of the newest
+older index of the same layout and re-indexes (and re-embeds) only records that were added, changed
+or removed; the folder appears by an atomic rename, so a reader never sees a half-built index.
+
+Every text column has its own index field (``t_<column>``) and its own embedding, and a search
+names the columns it may use: a caller who sees a column only masked cannot hit it, by any query
+text, because no part of the query reaches that field. Query text is never parsed as index syntax:
+it is cut into tokens by the fields' own analyzer and each token becomes a term query.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import hashlib
 import math
 import shutil
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,22 +36,77 @@ from aiready.storage import delta
 from aiready.workspace.config import ModelConfig, RetrievalConfig
 from aiready.workspace.paths import Paths
 
-ID, TEXT = "_id", "_text"
+ID = "_id"
 OVERFETCH_MAX = 200  # hits fetched to find k permitted ones before the id set goes into the index
 DIGESTS = "digests.parquet"
+LAYOUT = "per-column/1"  # recorded in digests.parquet: an index of another layout is rebuilt
+TOKENIZER = "aiready_text"
+MAX_TERMS = 64  # distinct query tokens used (the rest of a very long query adds nothing)
 
 
 def filter_field(column: str) -> str:
     return f"f_{column}"
 
 
+def text_field(column: str) -> str:
+    return f"t_{column}"
+
+
+@lru_cache(maxsize=1)
+def analyzer() -> tantivy.TextAnalyzer:
+    """The one analyzer of text fields and query text (tantivy's default: split on anything not
+    alphanumeric, drop tokens over 40 bytes, lowercase), so query tokens are index terms."""
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .build()
+    )
+
+
 def _schema(cfg: RetrievalConfig) -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field(ID, stored=True, tokenizer_name="raw")
-    builder.add_text_field(TEXT, stored=False)
+    for column in cfg.text:
+        builder.add_text_field(text_field(column), stored=False, tokenizer_name=TOKENIZER)
     for column in cfg.filters:
         builder.add_text_field(filter_field(column), stored=False, tokenizer_name="raw")
     return builder.build()
+
+
+def _layout(cfg: RetrievalConfig) -> str:
+    """The layout and the fields of an index: equal only if the index can be reused as is."""
+    return f"{LAYOUT} text={','.join(cfg.text)} filters={','.join(cfg.filters)}"
+
+
+def _open(cfg: RetrievalConfig, path: Path) -> tantivy.Index:
+    index = tantivy.Index(_schema(cfg), path=str(path))
+    index.register_tokenizer(TOKENIZER, analyzer())
+    return index
+
+
+def _reusable(cfg: RetrievalConfig, target: Path) -> bool:
+    if not (target / DIGESTS).is_file():
+        return False
+    meta = pq.read_schema(target / DIGESTS).metadata or {}
+    return meta.get(b"layout") == _layout(cfg).encode()
+
+
+def terms(text: str) -> list[str]:
+    """Query text as plain tokens: ``field:"x"``, ``*``, ``+``/``-``, ranges and parentheses are
+    characters like any other, so the tokens of ``email:x*`` are ``email`` and ``x``."""
+    return list(dict.fromkeys(analyzer().analyze(text)))[:MAX_TERMS]
+
+
+def text_query(schema: tantivy.Schema, columns: Sequence[str], text: str) -> tantivy.Query | None:
+    """Any token of ``text`` in any of ``columns`` (BM25, summed); None when nothing to match.
+    Built from term queries over the named fields only: no other field can be reached."""
+    clauses = [
+        (tantivy.Occur.Should, tantivy.Query.term_query(schema, text_field(c), token, "freq"))
+        for token in terms(text)
+        for c in columns
+    ]
+    return tantivy.Query.boolean_query(clauses) if clauses else None
 
 
 def folder(paths: Paths, model: str, version: int) -> Path:
@@ -83,20 +145,23 @@ def _records(paths: Paths, model: ModelConfig, version: int) -> pa.Table:
 def _document(cfg: RetrievalConfig, row: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
     """A record's key, the digest of what is indexed of it, and its index fields."""
     key = str(row[cfg.id])
-    text = "\n".join(str(row[c]) for c in cfg.text if row[c] is not None)
-    doc: dict[str, str] = {ID: key, TEXT: text}
+    doc: dict[str, str] = {ID: key}
+    for column in cfg.text:
+        doc[text_field(column)] = "" if row[column] is None else str(row[column])
     for column in cfg.filters:
         doc[filter_field(column)] = "" if row[column] is None else str(row[column])
     digest = hashlib.sha256(repr(sorted(doc.items())).encode()).hexdigest()
     return key, digest, doc
 
 
-def _previous(paths: Paths, model: str, version: int) -> int | None:
-    base = paths.state / "index" / model
+def _previous(paths: Paths, model: ModelConfig, version: int) -> int | None:
+    """The newest older version whose index has this layout (the base of an incremental build)."""
+    assert model.retrieval is not None
+    base = paths.state / "index" / model.name
     older = [
         int(p.name[1:])
         for p in base.glob("v*")
-        if p.name[1:].isdigit() and int(p.name[1:]) < version and (p / DIGESTS).is_file()
+        if p.name[1:].isdigit() and int(p.name[1:]) < version and _reusable(model.retrieval, p)
     ]
     return max(older) if older else None
 
@@ -111,14 +176,14 @@ def build(paths: Paths, model: ModelConfig, version: int) -> BuildResult:
         raise ConfigError(f"model {model.name} declares no `retrieval:`", model=model.name)
     target = folder(paths, model.name, version)
     with _build_lock:
-        if (target / DIGESTS).is_file():
+        if _reusable(cfg, target):
             embedded = 0
-            if cfg.semantic and not (target / semantic.VECTORS).is_file():  # switched on later
+            if cfg.semantic and not _vectors_reusable(cfg, target):  # switched on later
                 docs = _documents(cfg, _records(paths, model, version))
                 embedded = _write_vectors(target, cfg, docs)
             return BuildResult(model.name, version, _count(target), 0, 0, 0, None, embedded)
         docs = _documents(cfg, _records(paths, model, version))
-        base = _previous(paths, model.name, version)
+        base = _previous(paths, model, version)
         tmp = target.with_name(f".{target.name}.building")
         shutil.rmtree(tmp, ignore_errors=True)
         old: dict[str, str] = {}
@@ -127,7 +192,7 @@ def build(paths: Paths, model: ModelConfig, version: int) -> BuildResult:
             digests = pq.read_table(tmp / DIGESTS).to_pydict()
             old = dict(zip(digests["id"], digests["digest"], strict=True))
         tmp.mkdir(parents=True, exist_ok=True)
-        index = tantivy.Index(_schema(cfg), path=str(tmp))
+        index = _open(cfg, tmp)
         writer = index.writer()
         removed = [k for k in old if k not in docs]
         changed = [k for k, (d, _) in docs.items() if k in old and old[k] != d]
@@ -139,7 +204,8 @@ def build(paths: Paths, model: ModelConfig, version: int) -> BuildResult:
         writer.commit()
         writer.wait_merging_threads()
         ids = list(docs)
-        pq.write_table(pa.table({"id": ids, "digest": [docs[k][0] for k in ids]}), tmp / DIGESTS)
+        digests = pa.table({"id": ids, "digest": [docs[k][0] for k in ids]})
+        pq.write_table(digests.replace_schema_metadata({"layout": _layout(cfg)}), tmp / DIGESTS)
         embedded = _write_vectors(tmp, cfg, docs) if cfg.semantic else 0
         shutil.rmtree(target, ignore_errors=True)
         tmp.rename(target)
@@ -155,34 +221,53 @@ def _documents(cfg: RetrievalConfig, table: pa.Table) -> dict[str, tuple[str, di
     return docs
 
 
+def vector_field(column: str) -> str:
+    return f"v_{column}"
+
+
+def _vectors_reusable(cfg: RetrievalConfig, target: Path) -> bool:
+    """Vectors of this embedding model with one embedding per text column of ``cfg``."""
+    path = target / semantic.VECTORS
+    if not path.is_file():
+        return False
+    schema = pq.read_schema(path)
+    wanted = {vector_field(c) for c in cfg.text} | {filter_field(c) for c in cfg.filters}
+    meta = schema.metadata or {}
+    return meta.get(b"model") == semantic.MODEL.encode() and wanted <= set(schema.names)
+
+
 def _write_vectors(
     target: Path, cfg: RetrievalConfig, docs: dict[str, tuple[str, dict[str, str]]]
 ) -> int:
-    """Embeddings of every record beside the index in ``target``; records whose indexed text and
-    filters are unchanged since the vectors already there (copied from the previous version)
-    keep theirs. Returns how many were embedded."""
-    reuse: dict[str, npt.NDArray[np.float32]] = {}
-    old = target / semantic.VECTORS
-    meta = (pq.read_schema(old).metadata or {}) if old.is_file() else {}
-    if meta.get(b"model") == semantic.MODEL.encode():
-        prior = pq.read_table(old, columns=["id", "digest", "vector"])
-        matrix = _matrix(prior)
+    """Embeddings of every record beside the index in ``target``, one per text column (so a
+    caller is only ever ranked by the columns they may see); records whose indexed values are
+    unchanged since the vectors already there (copied from the previous version) keep theirs.
+    Returns how many records were embedded."""
+    reuse: dict[str, list[npt.NDArray[np.float32]]] = {}
+    if _vectors_reusable(cfg, target):
+        names = ["id", "digest", *(vector_field(c) for c in cfg.text)]
+        prior = pq.read_table(target / semantic.VECTORS, columns=names)
+        matrices = [_matrix(prior, vector_field(c)) for c in cfg.text]
         for i, (key, digest) in enumerate(
             zip(prior.column("id").to_pylist(), prior.column("digest").to_pylist(), strict=True)
         ):
             if key in docs and docs[key][0] == digest:
-                reuse[key] = matrix[i]
+                reuse[key] = [m[i] for m in matrices]
     ids = list(docs)
     fresh = [k for k in ids if k not in reuse]
-    vectors = semantic.embed([docs[k][1][TEXT] for k in fresh])
-    reuse.update(zip(fresh, vectors, strict=True))
-    matrix = np.stack([reuse[k] for k in ids]) if ids else np.zeros((0, semantic.DIM), np.float32)
+    embedded = [_embed([docs[k][1][text_field(c)] for k in fresh]) for c in cfg.text]
+    for row, key in enumerate(fresh):
+        reuse[key] = [m[row] for m in embedded]
     columns: dict[str, Any] = {"id": ids, "digest": [docs[k][0] for k in ids]}
     for column in cfg.filters:
         field = filter_field(column)
         columns[field] = [docs[k][1][field] for k in ids]
-    flat = pa.array(matrix.reshape(-1), pa.float32())
-    columns["vector"] = pa.FixedSizeListArray.from_arrays(flat, semantic.DIM)
+    for n, column in enumerate(cfg.text):
+        matrix = (
+            np.stack([reuse[k][n] for k in ids]) if ids else np.zeros((0, semantic.DIM), np.float32)
+        )
+        flat = pa.array(matrix.reshape(-1), pa.float32())
+        columns[vector_field(column)] = pa.FixedSizeListArray.from_arrays(flat, semantic.DIM)
     table = pa.table(columns).replace_schema_metadata({"model": semantic.MODEL})
     partial = target / f".{semantic.VECTORS}.tmp"
     pq.write_table(table, partial)
@@ -190,8 +275,17 @@ def _write_vectors(
     return len(fresh)
 
 
-def _matrix(table: pa.Table) -> npt.NDArray[np.float32]:
-    column = table.column("vector").combine_chunks()
+def _embed(texts: list[str]) -> npt.NDArray[np.float32]:
+    """Embeddings of non-empty texts; an empty text gets the zero vector (it resembles nothing)."""
+    out = np.zeros((len(texts), semantic.DIM), np.float32)
+    full = [i for i, t in enumerate(texts) if t.strip()]
+    if full:
+        out[full] = semantic.embed([texts[i] for i in full])
+    return out
+
+
+def _matrix(table: pa.Table, name: str) -> npt.NDArray[np.float32]:
+    column = table.column(name).combine_chunks()
     values = column.flatten().to_numpy(zero_copy_only=False)
     return np.asarray(values, dtype=np.float32).reshape(len(table), semantic.DIM)
 
@@ -216,10 +310,7 @@ class Searcher:
             if key not in self._open:
                 build(paths, model, version)
                 assert model.retrieval is not None
-                idx = tantivy.Index(
-                    _schema(model.retrieval), path=str(folder(paths, model.name, version))
-                )
-                self._open[key] = idx
+                self._open[key] = _open(model.retrieval, folder(paths, model.name, version))
             return self._open[key]
 
     def _restriction(
@@ -275,22 +366,25 @@ class Searcher:
         k: int,
         allowed: frozenset[str] | set[str] | None,
         filters: dict[str, str],
+        columns: Sequence[str],
     ) -> list[tuple[str, float]]:
-        """Top ``k`` (id, score); ``allowed`` and ``filters`` restrict before ranking."""
+        """Top ``k`` (id, score) for ``text`` in the text ``columns`` (those the caller may see
+        unmasked, and no other); ``allowed`` and ``filters`` restrict before ranking."""
+        _text_columns(model, columns)
         idx = self.index(paths, model, version)
         schema = idx.schema
-        text_query, _errors = idx.parse_query_lenient(text, [TEXT])
-        if allowed is not None and not allowed:
+        wanted = text_query(schema, columns, text)
+        if wanted is None or (allowed is not None and not allowed):
             return []
         searcher = idx.searcher()
         if allowed is not None:
             ids = frozenset(allowed)
-            found = self._overfetch(paths, model, version, idx, text_query, k, ids, filters)
+            found = self._overfetch(paths, model, version, idx, wanted, k, ids, filters)
             if found is not None:
                 return found
         else:
             ids = None
-        query = self._restricted(paths, model.name, version, schema, text_query, ids, filters)
+        query = self._restricted(paths, model.name, version, schema, wanted, ids, filters)
         return _hits(searcher, query, k)
 
     def _restricted(
@@ -349,6 +443,7 @@ class Searcher:
         with self._lock:
             if key not in self._vectors:
                 build(paths, model, version)
+                assert model.retrieval is not None
                 table = pq.read_table(folder(paths, model.name, version) / semantic.VECTORS)
                 ids = np.asarray(table.column("id").to_pylist(), dtype=object)
                 filters = {
@@ -356,7 +451,8 @@ class Searcher:
                     for name in table.column_names
                     if name.startswith("f_")
                 }
-                self._vectors[key] = _Vectors(ids, _matrix(table), filters)
+                matrices = {c: _matrix(table, vector_field(c)) for c in model.retrieval.text}
+                self._vectors[key] = _Vectors(ids, matrices, filters)
             return self._vectors[key]
 
     def _allowed_mask(
@@ -381,8 +477,13 @@ class Searcher:
         k: int,
         allowed: frozenset[str] | set[str] | None,
         filters: dict[str, str],
+        columns: Sequence[str],
     ) -> list[tuple[str, float]]:
-        """Top ``k`` (id, cosine) by sentence embedding, restricted like ``search``."""
+        """Top ``k`` (id, cosine) by sentence embedding, restricted like ``search``: a record's
+        similarity is that of its closest column among ``columns``, so the embedding of a
+        column the caller may not see never takes part."""
+        if not _text_columns(model, columns):
+            return []
         vectors = self._vectors_of(paths, model, version)
         candidates: npt.NDArray[np.bool_] | None = None
         if allowed is not None:
@@ -392,14 +493,27 @@ class Searcher:
         for column, value in filters.items():
             match = vectors.filters[filter_field(column)] == value
             candidates = match if candidates is None else candidates & match
-        hits = semantic.nearest(vectors.matrix, semantic.query_vector(text), candidates, k)
+        query = semantic.query_vector(text)
+        scores = vectors.matrices[columns[0]] @ query
+        for column in columns[1:]:
+            scores = np.maximum(scores, vectors.matrices[column] @ query)
+        hits = semantic.nearest(scores, candidates, k)
         return [(str(vectors.ids[row]), score) for row, score in hits]
+
+
+def _text_columns(model: ModelConfig, columns: Sequence[str]) -> Sequence[str]:
+    assert model.retrieval is not None
+    unknown = [c for c in columns if c not in model.retrieval.text]
+    if unknown:
+        raise ConfigError(f"{unknown} are not text columns of {model.name}", model=model.name)
+    return columns
 
 
 @dataclass(frozen=True)
 class _Vectors:
     ids: npt.NDArray[np.object_]
-    matrix: npt.NDArray[np.float32]
+    matrices: dict[str, npt.NDArray[np.float32]]
+    """One embedding matrix per text column (rows aligned with ``ids``)."""
     filters: dict[str, npt.NDArray[np.object_]]
 
 

@@ -5,6 +5,12 @@ purpose. Row filters (``policies/access.yaml``) become the set of record ids the
 restrict the search *before* ranking, so permitted records rank exactly as without the filter.
 Records are then read from the certified Delta version with masks applied, and only the columns
 the caller may ``retrieve`` are returned. Every decision is audited.
+
+What a caller may see decides what they may *ask about*: only text columns they may ``retrieve``
+unmasked are searched (lexically and by embedding), a ``filters`` entry on a column they see masked
+or not at all is refused (:class:`AccessDenied`, audited) rather than answered, and the cited
+``key`` is masked like its column. Otherwise a search or a filter would answer yes/no to a guess
+at a masked value.
 """
 
 from __future__ import annotations
@@ -61,6 +67,7 @@ class Hit:
     dataset: str
     version: int
     key: str
+    """The record's id as this caller may see it: masked like its column, or ``[REDACTED]``."""
     score: float
     """BM25, or the reciprocal-rank-fusion score when a semantic model took part."""
     record: dict[str, Any]
@@ -114,6 +121,7 @@ def retrieve(
     depth = max(k, FUSION_DEPTH) if hybrid else k
     lexical: list[tuple[float, str, str]] = []
     vector: list[tuple[float, str, str]] = []
+    views: dict[str, dict[str, str | None]] = {}
     for name, model in models.items():
         decision = engine.decide(principal, "retrieve", name, purpose)
         result.decisions.append(decision)
@@ -125,14 +133,19 @@ def retrieve(
         mine = _own_filters(model, filters, datasets is not None)
         if mine is None:
             continue
+        view = views[name] = _view(ws, name, version, principal, purpose, result.decisions)
+        _refuse_hidden_filters(ws, name, mine, view, principal, purpose, result.decisions)
         allowed = _allowed_ids(ws, model, version, principal, purpose, result)
         result.versions[name] = version
-        for key, score in searcher.search(ws.paths, model, version, query, depth, allowed, mine):
-            lexical.append((score, name, key))
         assert model.retrieval is not None
+        columns = [c for c in model.retrieval.text if c in view and view[c] is None]
+        for key, score in searcher.search(
+            ws.paths, model, version, query, depth, allowed, mine, columns
+        ):
+            lexical.append((score, name, key))
         if model.retrieval.semantic:
             for key, score in searcher.nearest(
-                ws.paths, model, version, query, depth, allowed, mine
+                ws.paths, model, version, query, depth, allowed, mine, columns
             ):
                 vector.append((score, name, key))
     denied = [d for d in result.decisions if not d.allowed]
@@ -147,20 +160,15 @@ def retrieve(
         )
     top, signals = _rank(lexical, vector, k, hybrid)
     try:
-        records = _fetch(ws, models, top, principal, purpose, result)
+        records = _fetch(ws, models, views, top, result)
     finally:  # every decision of this request, in one audit commit
         audit.append(ws.audit_path, ws.paths.locks, result.decisions)
-    result.hits = [
-        Hit(
-            name,
-            result.versions[name],
-            key,
-            score,
-            records.get((name, key), {}),
-            signals.get((name, key), {}),
+    result.hits = []
+    for score, name, key in top:
+        cite, record = records.get((name, key), ("", {}))
+        result.hits.append(
+            Hit(name, result.versions[name], cite, score, record, signals.get((name, key), {}))
         )
-        for score, name, key in top
-    ]
     result.latency_ms = (time.perf_counter() - start) * 1000
     _log(ws, result, principal, purpose)
     return result
@@ -268,6 +276,62 @@ def _own_filters(model: ModelConfig, filters: dict[str, str], named: bool) -> di
     return {k: str(v) for k, v in filters.items()}
 
 
+def _view(
+    ws: Workspace,
+    name: str,
+    version: int,
+    principal: str,
+    purpose: str,
+    decisions: list[Decision],
+) -> dict[str, str | None]:
+    """Each column of the version the caller may ``retrieve``, with the mask it is shown under
+    (None: as stored); a column they may not retrieve is absent. Decided once per request and
+    used for the search fields, the filters, the cited key and the returned record alike."""
+    access = access_rules(ws)
+    path = ws.paths.table("gold", name)
+    shown: dict[str, str | None] = {}
+    for column in (c for c in _version_columns(path, version) if not c.startswith("_")):
+        decision = ws.policy.decide(principal, "retrieve", f"{name}.{column}", purpose)
+        decisions.append(decision)
+        if not decision.allowed:
+            continue
+        mask = mask_for(ws, access, name, column)
+        if mask:
+            read = ws.policy.decide(principal, "read", f"{name}.{column}", purpose)
+            decisions.append(read)
+            if read.allowed:
+                mask = None
+        shown[column] = mask
+    return shown
+
+
+def _refuse_hidden_filters(
+    ws: Workspace,
+    name: str,
+    filters: dict[str, str],
+    view: dict[str, str | None],
+    principal: str,
+    purpose: str,
+    decisions: list[Decision],
+) -> None:
+    """Refuse (and audit) a filter on a column the caller sees masked or not at all: answering
+    it, even with "no hits", would confirm or deny a guess at the hidden value."""
+    for column in sorted(filters):
+        if column in view and view[column] is None:
+            continue
+        how = "not at all" if column not in view else f"only masked ({view[column]})"
+        reason = f"filter on a column the caller may see {how}"
+        resource = f"{name}.{column}"
+        decisions.append(Decision(principal, "retrieve", resource, purpose, False, [], reason))
+        audit.append(ws.audit_path, ws.paths.locks, decisions)
+        raise AccessDenied(
+            f"{principal} may not filter on {resource} for {purpose!r}: they may see it {how}",
+            principal=principal,
+            resource=resource,
+            purpose=purpose,
+        )
+
+
 def _allowed_ids(
     ws: Workspace,
     model: ModelConfig,
@@ -329,47 +393,43 @@ def _version_columns(path: Path, version: int) -> tuple[str, ...]:
 def _fetch(
     ws: Workspace,
     models: dict[str, ModelConfig],
+    views: dict[str, dict[str, str | None]],
     top: list[tuple[float, str, str]],
-    principal: str,
-    purpose: str,
     result: RetrieveResult,
-) -> dict[tuple[str, str], dict[str, Any]]:
-    """The hits' records from the certified version: permitted columns only, masks applied."""
-    out: dict[tuple[str, str], dict[str, Any]] = {}
-    access = access_rules(ws)
-    extra: list[Decision] = []
+) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
+    """The hits' citations and records from the certified version, as the caller's view shows
+    them: permitted columns only, masks applied, the key masked like its column (redacted if
+    the caller may not retrieve that column)."""
+    out: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
     for name in sorted({n for _, n, _ in top}):
         model = models[name]
         assert model.retrieval is not None
-        version = result.versions[name]
-        keys = [k for _, n, k in top if n == name]
-        path = ws.paths.table("gold", name)
-        columns = [c for c in _version_columns(path, version) if not c.startswith("_")]
+        view, version = views[name], result.versions[name]
+        secret = load_secret(ws.paths.state).key
         projections = []
-        for column in columns:
-            decision = ws.policy.decide(principal, "retrieve", f"{name}.{column}", purpose)
-            extra.append(decision)
-            if not decision.allowed:
-                continue
-            expr = ident(column)
-            mask = mask_for(ws, access, name, column)
-            if mask:
-                read = ws.policy.decide(principal, "read", f"{name}.{column}", purpose)
-                extra.append(read)
-                if not read.allowed:
-                    expr = mask_sql(expr, mask, load_secret(ws.paths.state).key)
-                    result.masked[f"{name}.{column}"] = mask
+        for column, mask in view.items():
+            expr = ident(column) if mask is None else mask_sql(ident(column), mask, secret)
+            if mask is not None:
+                result.masked[f"{name}.{column}"] = mask
             projections.append(f"{expr} AS {ident(column)}")
-        snapshot, positions = _version_table(path, version, model.retrieval.id)
-        hits = snapshot.take([positions[k] for k in keys if k in positions])
         key_col = ident(model.retrieval.id)
-        body = ", ".join([f"CAST({key_col} AS VARCHAR) AS __key", *projections])
+        key_mask = view.get(model.retrieval.id, "redact")
+        cite = f"CAST({key_col} AS VARCHAR)"
+        if key_mask is not None:
+            cite = f"CAST({mask_sql(key_col, key_mask, secret)} AS VARCHAR)"
+        keys = [k for _, n, k in top if n == name]
+        snapshot, positions = _version_table(
+            ws.paths.table("gold", name), version, model.retrieval.id
+        )
+        hits = snapshot.take([positions[k] for k in keys if k in positions])
+        body = ", ".join(
+            [f"CAST({key_col} AS VARCHAR) AS __key", f"{cite} AS __cite", *projections]
+        )
         cursor = _cursor()
         cursor.register("__hits", hits)  # masks run in SQL, on the k hits only
         table = cursor.sql(f"SELECT {body} FROM __hits").to_arrow_table()
         cursor.close()
         for row in table.to_pylist():
             key = row.pop("__key")
-            out[(name, key)] = row
-    result.decisions.extend(extra)
+            out[(name, key)] = (str(row.pop("__cite")), row)
     return out

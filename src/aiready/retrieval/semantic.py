@@ -5,6 +5,11 @@ the wheel) and sentence-transformers; the model loads from site-packages with th
 hub switched offline, so nothing is downloaded at run time. A model that declares
 ``retrieval: {semantic: true}`` gets ``vectors.parquet`` beside its tantivy index; a retrieval over
 it ranks by BM25 and by cosine similarity and fuses both rankings with reciprocal rank fusion.
+
+Each text column is embedded on its own, and a record's similarity for a caller is that of its
+closest column among those the caller may see unmasked: an embedding of the concatenated columns
+would carry masked text into every caller's ranking (a masked first name would still pull its
+record towards a query naming it).
 """
 
 from __future__ import annotations
@@ -92,13 +97,11 @@ def _threads(n: int) -> Iterator[None]:
 
 
 def nearest(
-    matrix: npt.NDArray[np.float32],
-    query: npt.NDArray[np.float32],
+    scores: npt.NDArray[np.float32],
     candidates: npt.NDArray[np.bool_] | None,
     k: int,
 ) -> list[tuple[int, float]]:
-    """Top ``k`` (row, cosine) among ``candidates`` rows; restricting happens before ranking."""
-    scores = matrix @ query
+    """Top ``k`` (row, score) among ``candidates`` rows; restricting happens before ranking."""
     rows = np.arange(len(scores)) if candidates is None else np.flatnonzero(candidates)
     if rows.size == 0:
         return []
