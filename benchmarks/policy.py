@@ -196,6 +196,11 @@ def bench_query(rows: int) -> dict[str, Any]:
     for label, query in (
         ("aggregate", sql),
         ("filtered", "SELECT id, amount FROM silver.payments WHERE amount > 9990"),
+        (
+            "aggregate_unmasked",
+            "SELECT id % 100 AS bucket, count(*) AS n, sum(amount) AS total "
+            "FROM silver.payments GROUP BY bucket",
+        ),
     ):
         ungoverned = min(pub.sql_alone(root, query, False) for _ in range(3))
         governed = []
@@ -207,6 +212,10 @@ def bench_query(rows: int) -> dict[str, Any]:
             "ungoverned_s": ungoverned,
             "governed_s": min(governed),
             "ratio": min(governed) / ungoverned,
+            # the first run computes the governed relation (masks, filter); later runs on the
+            # same snapshot, as in a long-running service, take it from the relation cache
+            "cold_s": governed[0],
+            "cold_ratio": governed[0] / ungoverned,
         }
     shutil.rmtree(root, ignore_errors=True)
     return out
@@ -226,11 +235,12 @@ def main() -> int:
         f"re-parse p50 {decisions['naive_reparse_p50_us']:.0f} µs"
     )
     query = bench_query(args.rows)
-    for label in ("aggregate", "filtered"):
+    for label in ("aggregate", "filtered", "aggregate_unmasked"):
         q = query[label]
         print(
             f"governed query ({label}, {args.rows:,} rows): {q['governed_s']:.2f}s vs "
-            f"ungoverned {q['ungoverned_s']:.2f}s → {q['ratio']:.2f}×"
+            f"ungoverned {q['ungoverned_s']:.2f}s → {q['ratio']:.2f}× (first run, computing the "
+            f"masked relation: {q['cold_s']:.2f}s → {q['cold_ratio']:.2f}×)"
         )
     RESULTS.write_text(json.dumps({"decisions": decisions, "query": query}, indent=2))
     return 0

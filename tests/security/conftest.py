@@ -105,6 +105,7 @@ PAYMENT_ROWS = [
     (5, "cust-de-1", "not-a-number-zq", "DE", "note-quarantined-zq-5"),
 ]
 HOST_SENTINEL = "host-file-sentinel-zq"
+AUDIT_SENTINEL = "audit-purpose-sentinel-zq"
 
 
 @dataclass(frozen=True)
@@ -147,9 +148,10 @@ def build_fortress(root: Path) -> Fortress:
     ws = aiready.Workspace.load(root)
     ws.ingest()
     ws.refine()
+    ws.authorize("stew", "read", "customers", AUDIT_SENTINEL)  # a purpose only the audit holds
     key, _ = keys.create(ws.paths, "ana")
     stored = json.loads((ws.paths.state / "keys.json").read_text())
-    forbidden = {HOST_SENTINEL, key, load_secret(ws.paths.state).key.hex()}
+    forbidden = {HOST_SENTINEL, AUDIT_SENTINEL, key, load_secret(ws.paths.state).key.hex()}
     forbidden |= {r[field] for r in stored for field in ("salt", "hash")}
     for cid, email, name, country, segment in CUSTOMER_ROWS:
         forbidden |= {email, name, segment, hashlib.sha256(email.encode()).hexdigest()}

@@ -63,6 +63,10 @@ ATTACKS: dict[str, str] = {
     "'{lake}/bronze/payments/*.parquet'",
     "cte named like file": 'SELECT * FROM (WITH "{root}/hostfile.txt" AS (SELECT 1 AS a) '
     'SELECT * FROM "{root}/hostfile.txt") s, "{root}/hostfile.txt"',
+    "cte named like bronze file": 'SELECT * FROM (WITH "{bronze_file}" AS (SELECT 1 AS a) '
+    'SELECT * FROM "{bronze_file}") s, "{bronze_file}"',
+    "cte named like audit file": 'SELECT * FROM (WITH "{audit_file}" AS (SELECT 1 AS a) '
+    'SELECT * FROM "{audit_file}") s, "{audit_file}"',
     "cte named like table other scope": "SELECT * FROM (WITH customers AS (SELECT 1 AS a) "
     "SELECT * FROM customers) s, customers",
     "cte forward reference": "WITH b AS (SELECT * FROM bronze_payments), bronze_payments AS "
@@ -173,7 +177,12 @@ ATTACKS: dict[str, str] = {
 
 
 def _fill(sql: str, fortress: Fortress) -> str:
-    return sql.format(root=fortress.root, lake=fortress.ws.paths.lake)
+    lake = fortress.ws.paths.lake
+    bronze = sorted((lake / "bronze/customers").glob("*.parquet"))[0]
+    fortress.ws.verify_audit()  # folds the journal into the audit table's files
+    files = sorted((lake / "_audit").glob("*.parquet"), key=lambda p: p.stat().st_mtime_ns)
+    audit = files[-1] if files else lake / "_audit/none.parquet"
+    return sql.format(root=fortress.root, lake=lake, bronze_file=bronze, audit_file=audit)
 
 
 def _case(name: str) -> Any:

@@ -54,10 +54,14 @@ def run(
 ) -> pa.Table:
     """Run ``sql`` in ``con``; interrupt it after ``timeout_s`` seconds."""
     expired = threading.Event()
+    lock = threading.Lock()  # the timer never interrupts a connection being closed
+    done = False
 
     def stop() -> None:
-        expired.set()
-        con.interrupt()
+        with lock:
+            if not done:
+                expired.set()
+                con.interrupt()
 
     timer = threading.Timer(timeout_s, stop)
     timer.daemon = True
@@ -74,4 +78,6 @@ def run(
         raise PolicyError(f"query failed: {first}") from None
     finally:
         timer.cancel()
-        con.close()
+        with lock:
+            done = True
+            con.close()
