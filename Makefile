@@ -47,6 +47,7 @@ bench: $(STAMP)
 	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/python benchmarks/retrieval.py
 	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/python benchmarks/drift.py
 	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/python benchmarks/spark.py
+	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/collect.py
 
 clean:

@@ -80,6 +80,23 @@ for module in (
     app.command(name=name.replace("_", "-"), help=module.__doc__)(getattr(module, name))
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"aiready {version('aiready')}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    show_version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Make data AI-ready: bronze → silver through data contracts, gates and quarantine."""
+
+
 app.add_typer(policy.app, name="policy")
 app.add_typer(audit.app, name="audit")
 app.add_typer(catalog.app, name="catalog")

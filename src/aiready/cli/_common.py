@@ -20,7 +20,12 @@ err_console = Console(stderr=True)
 
 WorkspaceOpt = Annotated[
     Path | None,
-    typer.Option("-w", "--workspace", help="Workspace folder (default: $AIREADY_WORKSPACE or .)."),
+    typer.Option(
+        "-w",
+        "--workspace",
+        help="Workspace folder (default: $AIREADY_WORKSPACE, else the nearest folder upwards "
+        "with an aiready.yaml).",
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result object as JSON.")]
 EngineOpt = Annotated[

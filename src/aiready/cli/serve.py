@@ -12,11 +12,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from aiready.cli._common import WorkspaceOpt, err_console, load
-from aiready.service import server
-from aiready.service.app import create_app
 
 
 def serve(
@@ -32,6 +29,11 @@ def serve(
         ),
     ] = None,
 ) -> int:
+    import uvicorn  # the web stack loads only for `serve`, so other commands start fast
+
+    from aiready.service import server
+    from aiready.service.app import create_app
+
     ws = load(workspace)
     trusted = [*(trusted_proxy or []), *server.trusted_from_env()]
     err_console.print(f"aiready serving {ws.config.name} on http://{host}:{port} (docs: /docs)")

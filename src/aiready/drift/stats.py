@@ -21,8 +21,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.spatial.distance import jensenshannon
-from scipy.stats import chisquare, ks_2samp, wasserstein_distance
 
 LARGE = 1000
 DISTANCE_THRESHOLD = 0.1
@@ -77,6 +75,9 @@ def _categorical(
     keys = sorted(set(ref_seen) | set(cur_seen), key=str)
     ref_counts = np.array([ref_seen[k] for k in keys], dtype=float)
     cur_counts = np.array([cur_seen[k] for k in keys], dtype=float)
+    from scipy.spatial.distance import jensenshannon  # scipy costs ~1 s: load it when used
+    from scipy.stats import chisquare
+
     if large:
         value = float(jensenshannon(ref_counts / ref_counts.sum(), cur_counts / cur_counts.sum()))
         return "jensenshannon", value, DISTANCE_THRESHOLD, value >= DISTANCE_THRESHOLD
@@ -91,6 +92,8 @@ def _categorical(
 def _numeric_drift(
     ref: np.ndarray[Any, Any], cur: np.ndarray[Any, Any], large: bool
 ) -> tuple[str, float, float, bool]:
+    from scipy.stats import ks_2samp, wasserstein_distance  # loaded when used (~1 s)
+
     if large:
         norm = float(np.std(ref)) or 0.001  # Evidently's guard for a constant reference
         value = float(wasserstein_distance(ref, cur) / norm)

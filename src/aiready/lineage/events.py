@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
 from typing import Any
@@ -23,12 +22,12 @@ from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, H
 from openlineage.client.transport.transport import Transport
 from openlineage.client.uuid import generate_new_uuid
 
+from aiready.lineage.refs import FILE_NAMESPACE, DatasetRef
 from aiready.workspace.config import LineageConfig
 
 log = logging.getLogger(__name__)
 
 PRODUCER = f"https://pypi.org/project/aiready/{package_version('aiready')}"
-FILE_NAMESPACE = "file"
 
 
 @attr.define
@@ -53,24 +52,6 @@ class AireadyRunFacet(fv.RunFacet):
     @staticmethod
     def _get_schema() -> str:
         return "urn:aiready:facet:AireadyRunFacet:1"
-
-
-@dataclass
-class DatasetRef:
-    """One input or output of a step, with what lineage needs to know of it."""
-
-    name: str
-    version: int | str | None = None
-    namespace: str | None = None
-    """None: the workspace namespace."""
-    fields: list[tuple[str, str]] = field(default_factory=list)
-    rows: int | None = None
-    batches: list[dict[str, Any]] = field(default_factory=list)
-    assertions: list[fv.data_quality_assertions_dataset.Assertion] = field(default_factory=list)
-    columns: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    """Column lineage of an output: column → [(input dataset, input column)]."""
-    overwrite: bool = False
-    """The write replaced the whole table (gold): older versions do not flow into this one."""
 
 
 def _transports(config: LineageConfig, folder: os.PathLike[str]) -> list[Transport]:
@@ -226,7 +207,7 @@ class LineageEmitter:
         if ref.assertions:
             input_facets["dataQualityAssertions"] = (
                 fv.data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet(
-                    assertions=ref.assertions, producer=PRODUCER
+                    assertions=[Assertion(**a) for a in ref.assertions], producer=PRODUCER
                 )
             )
         if ref.rows is not None:
@@ -270,4 +251,4 @@ def _job(step: str, sql: str | None) -> dict[str, Any]:
 
 
 Assertion = fv.data_quality_assertions_dataset.Assertion
-__all__ = ["FILE_NAMESPACE", "Assertion", "DatasetRef", "LineageEmitter"]
+__all__ = ["FILE_NAMESPACE", "Assertion", "DatasetRef", "LineageEmitter"]  # refs re-exported

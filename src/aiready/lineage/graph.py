@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiready.lineage.events import FILE_NAMESPACE
+from aiready.lineage.refs import FILE_NAMESPACE
 
 
 @dataclass

@@ -11,7 +11,7 @@ from aiready.contracts import CompiledContract
 from aiready.gates.report import GateReport
 from aiready.layers.results import IngestResult, RefineResult
 from aiready.lineage.columns import Schema, column_lineage
-from aiready.lineage.events import FILE_NAMESPACE, Assertion, DatasetRef
+from aiready.lineage.refs import FILE_NAMESPACE, DatasetRef
 from aiready.storage import delta
 from aiready.workspace.paths import Paths
 
@@ -70,7 +70,7 @@ def ingest(
     return inputs, outputs
 
 
-def _assertions(reports: list[GateReport]) -> list[Any]:
+def _assertions(reports: list[GateReport]) -> list[dict[str, Any]]:
     failed: dict[str, int] = {}
     first: dict[str, Any] = {}
     for report in reports:
@@ -78,14 +78,14 @@ def _assertions(reports: list[GateReport]) -> list[Any]:
             failed[rule.rule] = failed.get(rule.rule, 0) + rule.failed
             first.setdefault(rule.rule, rule)
     return [
-        Assertion(
-            assertion=rule_id,
-            success=failed[rule_id] == 0,
-            column=first[rule_id].columns[0] if len(first[rule_id].columns) == 1 else None,
-            severity="warning" if first[rule_id].action == "warn" else "error",
-            actual=str(failed[rule_id]),
-            expected="0",
-        )
+        {
+            "assertion": rule_id,
+            "success": failed[rule_id] == 0,
+            "column": first[rule_id].columns[0] if len(first[rule_id].columns) == 1 else None,
+            "severity": "warning" if first[rule_id].action == "warn" else "error",
+            "actual": str(failed[rule_id]),
+            "expected": "0",
+        }
         for rule_id in sorted(failed)
     ]
 

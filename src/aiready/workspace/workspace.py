@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -27,8 +27,8 @@ from aiready.gates import html
 from aiready.layers import bronze, gold, silver
 from aiready.layers.results import IngestResult, RefineResult, RunResult
 from aiready.lineage import steps as lineage_steps
-from aiready.lineage.events import DatasetRef, LineageEmitter
 from aiready.lineage.graph import LineageGraph, load_runs
+from aiready.lineage.refs import DatasetRef
 from aiready.policy import Decision, PolicyEngine, audit, audit_verify
 from aiready.policy.engine import EngineCache
 from aiready.policy.errors import AccessDenied
@@ -37,6 +37,9 @@ from aiready.tracking import Tracker
 from aiready.tracking.traces import Tracer
 from aiready.workspace.config import DatasetConfig, ModelConfig, WorkspaceConfig, load_config
 from aiready.workspace.paths import Paths
+
+if TYPE_CHECKING:
+    from aiready.lineage.events import LineageEmitter
 
 Progress = Callable[[str], None]
 
@@ -49,6 +52,16 @@ class _Step:
     target: str
     run_id: str | None
     lineage_id: str
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder from ``start`` upwards with an ``aiready.yaml`` (else ``start``, so the
+    error names the folder the user is in)."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "aiready.yaml").is_file():
+            return folder
+    return start
 
 
 class Workspace:
@@ -66,11 +79,13 @@ class Workspace:
 
     @classmethod
     def load(cls, path: str | Path | None = None, engine: str | None = None) -> Workspace:
-        """Load the workspace at ``path`` (default: $AIREADY_WORKSPACE or the current folder).
+        """Load the workspace at ``path`` (default: $AIREADY_WORKSPACE, else the nearest folder
+        upwards from the current one that holds an ``aiready.yaml``, as git finds its repository).
 
         ``engine`` overrides aiready.yaml's ``engine:`` (duckdb or spark) for this process.
         """
-        root = Path(path or os.environ.get(_env.AIREADY_WORKSPACE) or ".").resolve()
+        given = path or os.environ.get(_env.AIREADY_WORKSPACE)
+        root = Path(given).resolve() if given else find_root(Path.cwd())
         return cls(load_config(root), engine)
 
     @property
@@ -101,6 +116,8 @@ class Workspace:
     # -- steps -----------------------------------------------------------------------------------
     @cached_property
     def lineage(self) -> LineageEmitter:
+        from aiready.lineage.events import LineageEmitter  # openlineage loads on first emit
+
         return LineageEmitter(self.config.name, self.paths.lineage, self.config.lineage)
 
     @contextmanager
