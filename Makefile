@@ -5,7 +5,11 @@ BIN    := $(VENV)/bin
 # PyTorch for the semantic extra (in dev), installed first and pinned: an unpinned torch resolves to
 # a CUDA build of several GB on Linux, while this version is a CPU build on the project's machines.
 TORCH  ?= torch==2.13.0
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+HASH   := $(shell cat pyproject.toml | sha1sum | cut -c1-12)
+STAMP  := $(VENV)/.installed-$(HASH)
+# The demo installs only the core and scikit-learn (no PyTorch, PySpark or Playwright); a venv
+# already set up for the tests has all of it, so its stamp counts for the demo too.
+DEMO_STAMP := $(VENV)/.demo-$(HASH)
 
 .PHONY: demo test lint typecheck unit bench clean browser
 
@@ -17,7 +21,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-demo: $(STAMP)
+$(DEMO_STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required"; exit 2; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -f $(STAMP) || { $(BIN)/python -m pip install -q --disable-pip-version-check -U pip && \
+	  $(BIN)/python -m pip install -q --disable-pip-version-check -e '.[demo]'; }
+	@rm -f $(VENV)/.demo-* && touch $@
+
+demo: $(DEMO_STAMP)
 	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/aiready demo --dir aiready-demo
 
 lint: $(STAMP)

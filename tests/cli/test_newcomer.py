@@ -51,3 +51,31 @@ def test_an_explicit_workspace_wins_over_the_folder_found_upwards(tmp_path: Path
     inner.mkdir()
     out = run("status", cwd=inner, env={"AIREADY_WORKSPACE": str(inner)})
     assert out.returncode == 2  # told to use inner, which has no aiready.yaml: not outer
+
+
+def _cli_path(argv0: str, path_env: str, cwd: Path) -> str:
+    code = f"import sys; sys.argv[0] = {argv0!r}; from aiready.cli.demo import cli_path; "
+    code += "print(cli_path())"
+    env = {**os.environ, "PATH": path_env}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, env=env
+    )
+    return out.stdout.strip()
+
+
+def test_demo_prints_a_cli_path_that_works_from_where_make_ran(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "aiready"
+    assert script.is_file()
+    # make demo runs .venv/bin/aiready while the user's PATH does not hold .venv/bin
+    shown = _cli_path(str(script), "/usr/bin:/bin", script.parent.parent.parent)
+    assert shown != "aiready"
+    ran = subprocess.run(
+        [*shown.split(), "--version"],
+        cwd=script.parent.parent.parent,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": "/usr/bin:/bin"},
+    )
+    assert ran.returncode == 0 and ran.stdout.startswith("aiready "), shown
+    # with the venv on PATH, the bare name is what works
+    assert _cli_path(str(script), f"{script.parent}:/usr/bin:/bin", tmp_path) == "aiready"

@@ -8,6 +8,7 @@ Examples:
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -65,17 +66,18 @@ def demo(
     if governed:
         _show_governance(governed)
     d = directory
+    a = cli_path()
     console.print(
         f"\n[bold]done in {time.perf_counter() - started:.1f}s.[/] Look at it:\n"
         f"  open {d / 'report.html'}   # scorecard, quality, drift, lineage in one page\n"
-        f"  aiready score -w {d}             # how AI-ready, and the fixes ranked by impact\n"
-        f'  aiready query "SELECT * FROM customers LIMIT 5" --principal ana --purpose support '
+        f"  {a} score -w {d}             # how AI-ready, and the fixes ranked by impact\n"
+        f'  {a} query "SELECT * FROM customers LIMIT 5" --principal ana --purpose support '
         f"-w {d}\n"
-        f"  aiready status -w {d}\n"
-        f"  aiready quarantine payments -w {d} --reason out_of_range\n"
-        f"  aiready certify -w {d}            # is gold customer_value certified? why (not)?\n"
-        f"  aiready check-model models:/churn_risk/1 -w {d}\n"
-        f"  aiready ui -w {d}          # MLflow: experiment 'shop', one run per step, "
+        f"  {a} status -w {d}\n"
+        f"  {a} quarantine payments -w {d} --reason out_of_range\n"
+        f"  {a} certify -w {d}            # is gold customer_value certified? why (not)?\n"
+        f"  {a} check-model models:/churn_risk/1 -w {d}\n"
+        f"  {a} ui -w {d}          # MLflow: experiment 'shop', one run per step, "
         f"rule metrics, gate_report.json\n"
         f"  tables: {d}/.aiready/lake/{{bronze,silver,quarantine,gold}}/<name> (Delta)"
     )
@@ -138,6 +140,23 @@ def _govern(ws: Workspace) -> dict[str, Any]:
     }
 
 
+def cli_path() -> str:
+    """How this shell can call aiready: ``aiready`` when it is on PATH, else the path that ran.
+
+    ``make demo`` runs ``.venv/bin/aiready``, which a newcomer's shell does not find by name.
+    """
+    ran = Path(sys.argv[0]).resolve()
+    found = shutil.which("aiready")
+    if found and Path(found).resolve() == ran:
+        return "aiready"
+    if ran.name != "aiready":
+        return f"{sys.executable} -m aiready"
+    try:
+        return str(ran.relative_to(Path.cwd()))
+    except ValueError:
+        return str(ran)
+
+
 def _show_governance(g: dict[str, Any]) -> None:
     console.print(
         "\n[bold]Controlled[/]: ana (analysts) asks for purpose 'analytics':\n"
@@ -149,7 +168,7 @@ def _show_governance(g: dict[str, Any]) -> None:
         f"  row filter {g['row_filter']}: ana sees {g['customers_visible_to_ana']} customers, "
         f"and {g['gold_customers_visible_to_ana']} in gold.customer_value (filtered too)\n"
         f"  same query for 'marketing': refused: {g['refused']}\n"
-        f"  audit log: {g['audit_records']} decisions, hash chain intact"
+        f"  audit log: {g['audit_records']} decisions, keyed (HMAC) chain intact"
     )
     score = g["score"]
     parts = ", ".join(f"{k} {v:.0f}" for k, v in score.items() if k != "overall")
