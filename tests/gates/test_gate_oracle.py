@@ -7,6 +7,7 @@ exactly the rules the oracle says it breaks.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -42,6 +43,7 @@ schema:
 """
 INT64 = (-(2**63), 2**63 - 1)
 _INT = re.compile(r"[+-]?[0-9]+")
+_FLOAT_TEXT = re.compile(r"[+-]?[0-9]+(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]{1,3}))?")
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +62,25 @@ def std(value: str | None) -> str | None:
 
 
 def as_int(value: str | None) -> tuple[int | None, bool]:
+    """The README's rule, in Python: digits, or a float text that is integral as written.
+
+    ``517.0`` and ``1e3``/``2.50e1`` are integers (pandas and R write them); an exponent form
+    counts when its significant fraction digits are no more than its exponent.
+    """
     if value is None:
         return None, True
-    if not _INT.fullmatch(value) or not INT64[0] <= int(value) <= INT64[1]:
+    m = _FLOAT_TEXT.fullmatch(value)
+    if m is None:
         return None, False
-    return int(value), True
+    fraction, power = (m.group(1) or "").rstrip("0"), m.group(2)
+    if power is None and fraction:
+        return None, False
+    if power is not None and len(fraction) > int(power):
+        return None, False
+    number = Decimal(value)
+    if number != number.to_integral_value() or not INT64[0] <= number <= INT64[1]:
+        return None, False
+    return int(number), True
 
 
 def oracle(rows: list[dict[str, str | None]]) -> dict[int, set[str]]:
@@ -116,6 +132,13 @@ values = st.one_of(
             "C",
             "D",
             "1e3",
+            "517.0",
+            " 7.00 ",
+            "2.50e1",
+            "1.25e1",
+            "1e-1",
+            "5.",
+            "9007199254740993.0",
             "+3",
             "-0",
             "99999999999999999999",

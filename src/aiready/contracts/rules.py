@@ -6,8 +6,8 @@ Engines turn these into SQL; nothing here knows about DuckDB or Spark.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import sqlglot
@@ -47,6 +47,16 @@ _OPERATORS = (
     "mustNotBeBetween",
 )
 _INT_TYPES = {"TINYINT", "SMALLINT", "INT", "BIGINT"}
+_KIND_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "decimal": "a decimal",
+    "float": "a number",
+    "boolean": "a boolean",
+    "date": "a date (YYYY-MM-DD)",
+    "timestamp": "a timestamp (ISO 8601)",
+    "json": "JSON",
+}
 _OBJECT_REF = re.compile(r"\$?\{(object|table)\}")
 _PROPERTY_REF = re.compile(r"\$?\{(property|column)\}")
 
@@ -62,6 +72,10 @@ class Column:
     scale: int | None = None
     description: str | None = None
     classification: str | None = None
+    missing: tuple[str, ...] = ()
+    """Tokens that mean "no value" here (``NA``, ``n/a`` …): NULL before any type check."""
+    integral_floats: bool = True
+    """An integer column accepts ``517.0`` and ``1e3`` (lossless); ``517.5`` stays a mismatch."""
 
 
 @dataclass(frozen=True)
@@ -133,8 +147,18 @@ class CompiledContract:
         return next(c for c in self.columns if c.name == name)
 
 
-def compile_contract(loaded: LoadedContract, dataset: str) -> CompiledContract:
-    """Turn the contract's schema object for ``dataset`` into columns and rules."""
+def compile_contract(
+    loaded: LoadedContract,
+    dataset: str,
+    null_values: Sequence[str] = (),
+    integral_floats: bool = True,
+) -> CompiledContract:
+    """Turn the contract's schema object for ``dataset`` into columns and rules.
+
+    ``null_values`` (aiready.yaml) are missing-value tokens for every column of the dataset, on
+    top of each property's ODCS ``missingValues``; ``integral_floats`` is the dataset's choice
+    for integers written as floats by tools such as pandas (``517.0``).
+    """
     raw = loaded.raw
     obj, obj_path = _schema_object(loaded, dataset)
     ctx = _Ctx(loaded, obj_path)
@@ -163,6 +187,8 @@ def compile_contract(loaded: LoadedContract, dataset: str) -> CompiledContract:
         )
     for j, item in enumerate(obj.get("quality") or []):
         rules.append(_quality_rule(ctx, item, None, names, f"{obj_path}.quality[{j}]"))
+    columns, extra = _missing_tokens(ctx, columns, rules, tuple(null_values), integral_floats)
+    rules.extend(extra)
     return CompiledContract(
         id=str(raw.get("id")),
         version=str(raw.get("version")),
@@ -174,6 +200,46 @@ def compile_contract(loaded: LoadedContract, dataset: str) -> CompiledContract:
         primary_key=primary_key,
         owners=_owners(raw),
     )
+
+
+def _missing_tokens(
+    ctx: _Ctx,
+    columns: list[Column],
+    rules: list[Rule],
+    null_values: tuple[str, ...],
+    integral_floats: bool,
+) -> tuple[list[Column], list[Rule]]:
+    """Give each column its missing-value tokens; dataset-wide tokens get a warn rule per column.
+
+    A token is matched after trimming and counted by its ``missing_values`` rule; the value is
+    NULL from then on, so ``required`` decides whether a missing value may pass.
+    """
+    declared: dict[str, list[str]] = {}
+    for rule in rules:
+        if rule.kind == "missing_values":
+            for name in rule.columns:
+                declared.setdefault(name, []).extend(
+                    str(v).strip() for v in rule.params["values"] if v not in (None, "")
+                )
+    tokens = tuple(dict.fromkeys(t.strip() for t in null_values if t.strip()))
+    extra: list[Rule] = []
+    out: list[Column] = []
+    for col in columns:
+        if tokens and col.name not in declared:
+            extra.append(
+                Rule(
+                    ctx.rule_id(f"{col.name}.null_values"),
+                    "missing_values",
+                    ReasonCode.MISSING_VALUE,
+                    "warn",
+                    (col.name,),
+                    {"values": list(tokens)},
+                    description=f"{col.name} is not a missing-value token {list(tokens)}",
+                )
+            )
+        own = tuple(dict.fromkeys([*declared.get(col.name, []), *tokens]))
+        out.append(replace(col, missing=own, integral_floats=integral_floats))
+    return out, extra
 
 
 def _property(obj: dict[str, Any], name: str) -> dict[str, Any]:
@@ -310,7 +376,7 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
                 ReasonCode.TYPE_MISMATCH,
                 action,
                 (name,),
-                description=f"{name} is exactly a {col.sql_type}",
+                description=f"{name} is {_KIND_NAMES[col.family]} ({col.sql_type})",
             )
         )
     if prop.get("required") or prop.get("primaryKey"):
@@ -408,6 +474,11 @@ def _limit(item: dict[str, Any], row_level: bool) -> Limit | None:
     return None
 
 
+def _declares_action(item: dict[str, Any]) -> bool:
+    """The item names its action (onFail or a severity); else a kind's own default applies."""
+    return _custom(item.get("customProperties"), "onFail") is not None or "severity" in item
+
+
 def _quality_action(item: dict[str, Any]) -> Action:
     value = _custom(item.get("customProperties"), "onFail")
     if value is not None and value not in ACTIONS:
@@ -483,7 +554,7 @@ def _quality_rule(
             ctx.rule_id(base),
             "missing_values",
             ReasonCode.MISSING_VALUE,
-            action,
+            action if _declares_action(item) else "warn",
             cols,
             {"values": list(values)},
             limit,

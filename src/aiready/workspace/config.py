@@ -44,6 +44,10 @@ class DatasetConfig:
     """Source format; inferred from the source's extension unless given."""
     delimiter: str = ","
     """CSV field delimiter (``\\t`` for .tsv)."""
+    null_values: tuple[str, ...] = ()
+    """Tokens meaning "no value" in every column (``[NA, "n/a"]``): NULL before type checks."""
+    integral_floats: bool = True
+    """Integers written as floats (``517.0``, ``1e3``) are accepted exactly; false refuses them."""
 
 
 @dataclass(frozen=True)
@@ -289,7 +293,15 @@ def _dataset(path: Path, name: str, raw: Any) -> DatasetConfig:
         raise ConfigError("dataset names are letters, digits and _", file=str(path), key=key)
     if not isinstance(raw, dict):
         raise ConfigError("a dataset must be a mapping", file=str(path), key=key)
-    unknown = set(raw) - {"kind", "source", "contract", "format", "delimiter"}
+    unknown = set(raw) - {
+        "kind",
+        "source",
+        "contract",
+        "format",
+        "delimiter",
+        "null_values",
+        "integral_floats",
+    }
     if unknown:
         raise ConfigError(f"unknown keys {sorted(unknown)}", file=str(path), key=key)
     kind = raw.get("kind", "operational")
@@ -311,6 +323,18 @@ def _dataset(path: Path, name: str, raw: Any) -> DatasetConfig:
     delimiter = raw.get("delimiter", "\t" if source.lower().endswith(".tsv") else ",")
     if not isinstance(delimiter, str) or len(delimiter) != 1:
         raise ConfigError("delimiter must be one character", file=str(path), key=f"{key}.delimiter")
+    nulls = raw.get("null_values", [])
+    if not isinstance(nulls, list) or not all(isinstance(v, str) for v in nulls):
+        raise ConfigError(
+            'null_values must be a list of strings, e.g. ["NA", "n/a"]',
+            file=str(path),
+            key=f"{key}.null_values",
+        )
+    integral = raw.get("integral_floats", True)
+    if not isinstance(integral, bool):
+        raise ConfigError(
+            "integral_floats must be true or false", file=str(path), key=f"{key}.integral_floats"
+        )
     return DatasetConfig(
         name=name,
         kind=cast(DatasetKind, kind),
@@ -318,4 +342,6 @@ def _dataset(path: Path, name: str, raw: Any) -> DatasetConfig:
         contract=str(raw["contract"]),
         format=cast(SourceFormat, fmt),
         delimiter=delimiter,
+        null_values=tuple(nulls),
+        integral_floats=integral,
     )

@@ -111,7 +111,9 @@ class Workspace:
     def contract(self, name: str) -> CompiledContract:
         """The compiled contract of dataset ``name`` (re-read each call: contracts get fixed)."""
         ds = self.dataset(name)
-        return compile_contract(load_contract(self.root / ds.contract), ds.name)
+        return compile_contract(
+            load_contract(self.root / ds.contract), ds.name, ds.null_values, ds.integral_floats
+        )
 
     # -- steps -----------------------------------------------------------------------------------
     @cached_property

@@ -143,12 +143,18 @@ def _stage_src(plan: _Plan, present: set[str]) -> str:
 
 
 def _stage_std(plan: _Plan) -> str:
-    cols = [
-        f"{plan.raw[c.name]} AS {plan.std[c.name]}"
-        if c.name in plan.typed_input
-        else f"nullif({plan.raw[c.name]}, '') AS {plan.std[c.name]}"
-        for c in plan.contract.columns
-    ]
+    """Empty text and the column's missing-value tokens become NULL before any type check."""
+    cols = []
+    for c in plan.contract.columns:
+        t = plan.raw[c.name]
+        if c.name in plan.typed_input:
+            value = t
+        elif c.missing:
+            tokens = ", ".join(lit(v) for v in c.missing)
+            value = f"CASE WHEN {t} IN ({tokens}) THEN NULL ELSE nullif({t}, '') END"
+        else:
+            value = f"nullif({t}, '')"
+        cols.append(f"{value} AS {plan.std[c.name]}")
     return "SELECT *, " + ", ".join(cols) + " FROM src"
 
 
@@ -283,20 +289,66 @@ def _unique_flags(plan: _Plan, mode: Mode, has_silver: bool) -> tuple[str, str, 
     return "".join(f", {c}" for c in ctes), select, extra
 
 
-def _reason(rule: Rule, flag: str, raw: dict[str, str], code: ReasonCode | None = None) -> str:
+def _reason(
+    plan: _Plan, rule: Rule, flag: str, raw: dict[str, str], code: ReasonCode | None = None
+) -> str:
     """A ``{code, rule, column, message}`` struct when ``flag`` is set, else NULL."""
     column = rule.columns[0] if len(rule.columns) == 1 else ",".join(rule.columns)
-    shown = (
-        f"' (value: ' || coalesce(left({raw[rule.columns[0]]}, 80), 'null') || ')'"
-        if len(rule.columns) == 1 and rule.columns[0] in raw
-        else "''"
-    )
     code = code or rule.reason
     return (
         f"CASE WHEN {flag} THEN {{'code': {lit(code.value)}, 'rule': {lit(rule.id)}, "
         f"'column': {lit(column) if rule.columns else 'NULL'}, "
-        f"'message': {lit(rule.description or rule.id)} || {shown}}} END"
+        f"'message': {_message(plan, rule, raw, code)}}} END"
     )
+
+
+def _message(plan: _Plan, rule: Rule, raw: dict[str, str], code: ReasonCode) -> str:
+    """SQL for what was found and what was expected, e.g. ``'2.5' is not an integer (BIGINT)``.
+
+    A quality item's own description is the expectation when the contract gives one.
+    """
+    single = rule.columns[0] if len(rule.columns) == 1 and rule.columns[0] in raw else None
+    found = f"'''' || left({raw[single]}, 80) || ''''" if single else None
+    expected = lit(rule.description or rule.id)
+    if code == ReasonCode.CONFLICTING_DUPLICATE:
+        return lit(
+            f"rows with the same primary key ({', '.join(rule.columns)}) but different values "
+            "in one batch: which one is current cannot be told"
+        )
+    if found is None and rule.kind == "unique":
+        return lit(
+            f"duplicate ({', '.join(rule.columns)}): an earlier row (bronze order) has this key"
+        )
+    if found is None:
+        return lit(f"expected: {rule.description or rule.id}")
+    col = plan.columns.get(single or "")
+    text = {
+        "type": f"{found} || ' is not ' || {lit(_kind_phrase(col))}",
+        "not_null": lit(f"{single} is empty; it is required"),
+        "unique": f"{found} || ' appeared earlier (bronze order): duplicate {single}'",
+        "missing_values": f"{found} || ' is a missing-value token (counted, kept as null)'",
+    }.get(rule.kind)
+    if text is not None:
+        return text
+    return f"'found ' || coalesce({found}, 'null') || '; expected: ' || {expected}"
+
+
+def _kind_phrase(col: Column | None) -> str:
+    if col is None:
+        return "of the contract's type"
+    names = {
+        "integer": "an integer",
+        "decimal": f"a decimal with at most {col.scale or 0} decimal places",
+        "float": "a finite number",
+        "boolean": "a boolean (true/false/1/0)",
+        "date": "a date (YYYY-MM-DD)",
+        "timestamp": "a timestamp (ISO 8601)",
+        "json": "strict JSON",
+    }
+    phrase = f"{names.get(col.family, col.family)} ({col.sql_type})"
+    if col.family == "integer" and not col.integral_floats:
+        phrase += "; integral floats such as 517.0 are refused (integral_floats: false)"
+    return phrase
 
 
 class SqlGate:
@@ -539,10 +591,16 @@ class SqlGate:
             "'column': NULL, 'message': b._malformed} END"
         ]
         for rule in plan.row_rules:
-            reasons.append(_reason(rule, plan.flag[rule.id], raw))
+            reasons.append(_reason(plan, rule, plan.flag[rule.id], raw))
             if plan.flag[rule.id] + "_c" in conflict_flags:
                 reasons.append(
-                    _reason(rule, plan.flag[rule.id] + "_c", raw, ReasonCode.CONFLICTING_DUPLICATE)
+                    _reason(
+                        plan,
+                        rule,
+                        plan.flag[rule.id] + "_c",
+                        raw,
+                        ReasonCode.CONFLICTING_DUPLICATE,
+                    )
                 )
         values = "".join(f"b.{ident(col)}, " for col in plan.bronze)
         lineage = "b._batch_id, b._source_file, b._source_row, b._ingested_at, b._record_hash"

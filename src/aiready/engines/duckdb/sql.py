@@ -46,6 +46,8 @@ def cast_ok(column: Column, s: str) -> str:
     if column.family == "boolean":
         return f"lower({s}) IN ('true', 'false', '1', '0')"
     if column.family == "integer":
+        if column.integral_floats:
+            return f"({integral(s)} AND {cast_value(column, s)} IS NOT NULL)"
         return f"(regexp_full_match({s}, {lit(_INT)}) AND TRY_CAST({s} AS {t}) IS NOT NULL)"
     if column.family == "decimal":
         scale = column.scale or 0
@@ -73,10 +75,30 @@ def _json_residue(s: str) -> str:
     return f"regexp_replace({emptied}, {lit(_JSON_TOKEN)}, '0', 'g')"
 
 
+_POINT_ZERO = r"[+-]?[0-9]+\.0*"
+_EXPONENT = r"[+-]?[0-9]+(\.[0-9]*)?[eE][+-]?[0-9]{1,3}"
+
+
+def integral(s: str) -> str:
+    """Predicate: ``s`` is an integer as tools write one: ``517``, ``517.0``, ``1e3``, ``2.5e1``.
+
+    Decided on the text, never through a float (``9007199254740993.0`` stays exact): an exponent
+    form is integral when its significant fraction digits are no more than its exponent.
+    """
+    digits = f"length(rtrim(regexp_extract({s}, '\\.([0-9]*)', 1), '0'))"
+    power = f"TRY_CAST(regexp_extract({s}, '[eE]([+-]?[0-9]+)', 1) AS INTEGER)"
+    return (
+        f"(regexp_full_match({s}, {lit(_INT)}) OR regexp_full_match({s}, {lit(_POINT_ZERO)}) "
+        f"OR (regexp_full_match({s}, {lit(_EXPONENT)}) AND {digits} <= {power}))"
+    )
+
+
 def cast_value(column: Column, s: str) -> str:
     """The typed value of ``s`` (only evaluated where ``cast_ok`` holds)."""
     if column.family in ("string", "json"):
         return s
+    if column.family == "integer" and column.integral_floats:  # exact: the text is integral
+        return f"TRY_CAST(TRY_CAST({s} AS DECIMAL(38,0)) AS {column.sql_type})"
     if column.family == "boolean":
         return f"(lower({s}) IN ('true', '1'))"
     return f"TRY_CAST({s} AS {column.sql_type})"
