@@ -95,6 +95,7 @@ def kill_mid_step(
                 assert proc.returncode == -signal.SIGKILL
                 return
             proc.send_signal(signal.SIGCONT)
+            proc.communicate()
             raise AssertionError(f"the step behind {lock.name} ended before the kill")
         time.sleep(0.002)
     _, err = proc.communicate()
