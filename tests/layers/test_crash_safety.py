@@ -1,12 +1,18 @@
-"""kill -9 at any point of ingest or refine, then rerun: nothing lost, nothing counted twice."""
+"""kill -9 inside ingest, refine or publish, then rerun: nothing lost, nothing counted twice.
+
+Every kill is proven to land mid-step: the process holds the step's dataset lock when it dies,
+and for ingest and refine some but not all of the step's Delta commits have been made."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import random
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -50,6 +56,68 @@ def kill_after(proc: subprocess.Popen[bytes], seconds: float) -> None:
     proc.communicate()
 
 
+def lock_held(lock: Path) -> bool:
+    """Whether another process holds this dataset lock (``storage/locks.py``, an flock), i.e. is
+    inside the step the lock guards: ledger check → Delta writes → ledger entry."""
+    if not lock.exists():
+        return False
+    with lock.open("a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False
+
+
+def commits(table: Path) -> int:
+    """Delta commits of ``table`` so far (without opening it: this is polled)."""
+    return len(list((table / "_delta_log").glob("*.json")))
+
+
+def kill_mid_step(
+    proc: subprocess.Popen[bytes],
+    lock: Path,
+    ready: Callable[[], bool] = lambda: True,
+    delay: float = 0.0,
+) -> None:
+    """SIGKILL ``proc`` provably inside a step: once it holds ``lock`` and ``ready()`` holds (e.g.
+    2 of 4 files committed), wait ``delay`` s, freeze it (SIGSTOP), and kill it only if it still
+    holds the lock; a frozen process cannot finish the step between that check and the kill.
+    Fails if the process leaves the step or exits first."""
+    while proc.poll() is None:
+        if lock_held(lock) and ready():
+            time.sleep(delay)
+            proc.send_signal(signal.SIGSTOP)
+            if lock_held(lock):
+                proc.send_signal(signal.SIGKILL)
+                proc.communicate()
+                assert proc.returncode == -signal.SIGKILL
+                return
+            proc.send_signal(signal.SIGCONT)
+            proc.communicate()
+            raise AssertionError(f"the step behind {lock.name} ended before the kill")
+        time.sleep(0.002)
+    _, err = proc.communicate()
+    raise AssertionError(f"exited ({proc.returncode}) before the kill landed: {err.decode()}")
+
+
+def lock_window(proc: subprocess.Popen[bytes], lock: Path) -> float:
+    """Seconds ``proc`` held ``lock`` (from first seen held to released), waiting for its end."""
+    start = end = None
+    while proc.poll() is None:
+        held = lock_held(lock)
+        now = time.perf_counter()
+        if held and start is None:
+            start = now
+        if start is not None and not held and end is None:
+            end = now
+        time.sleep(0.002)
+    _, err = proc.communicate()
+    assert proc.returncode == 0 and start is not None, err.decode()
+    return (end or time.perf_counter()) - start
+
+
 def finish(root: Path, *args: str) -> None:
     proc = cli(root, *args)
     _, err = proc.communicate(timeout=300)
@@ -75,23 +143,29 @@ def assert_invariants(ws: Workspace) -> None:
     assert amounts is not None and pc.min(amounts.column(0)).as_py() >= 0
 
 
-def timed(root: Path, *args: str) -> float:
-    start = time.perf_counter()
-    finish(root, *args)
-    return time.perf_counter() - start
-
-
 def test_kill_during_ingest_and_refine(make_workspace: WorkspaceFactory, tmp_path: Path) -> None:
     files = sources()
     reference = make_workspace(files=files, root=tmp_path / "ref")
-    ingest_s = timed(reference.root, "ingest")
-    refine_s = timed(reference.root, "refine")
+    finish(reference.root, "ingest")
+    finish(reference.root, "refine")
     assert_invariants(reference)
-    for i, fraction in enumerate((0.4, 0.7, 0.95)):
-        ws = make_workspace(files=files, root=tmp_path / f"ws{i}")
-        kill_after(cli(ws.root, "ingest"), ingest_s * fraction)
-        finish(ws.root, "ingest")
-        kill_after(cli(ws.root, "refine"), refine_s * fraction)
+    for layer in ("bronze", "silver"):  # one commit per file, and per batch
+        assert commits(reference.paths.table(layer, "payments")) == FILES, layer
+    rng = random.Random(20261125)
+    for done in range(1, FILES):  # killed after 1, 2, 3 of 4 files: early, middle, late
+        ws = make_workspace(files=files, root=tmp_path / f"ws{done}")
+        lock = ws.paths.locks / "payments.lock"
+        for step in ("ingest", "refine"):
+            table = ws.paths.table("bronze" if step == "ingest" else "silver", "payments")
+            target = commits(table) + done
+            kill_mid_step(
+                cli(ws.root, step),
+                lock,
+                lambda table=table, target=target: commits(table) >= target,
+                rng.uniform(0, 0.02),
+            )
+            assert commits(table) >= target  # it had written part of the step when it died
+            finish(ws.root, step)
         finish(ws.root, "refine")
         assert_invariants(ws)
         finish(ws.root, "run")  # a further run changes nothing
@@ -133,11 +207,12 @@ def test_kill_during_publish_keeps_the_previous_gold_version(
     gold_path = ws.paths.table("gold", "totals")
     assert delta.version(gold_path) == 0
     expected = delta.count(gold_path)
-    publish_s = timed(ws.root, "publish")
-    for fraction in (0.5, 0.8, 0.95):
+    lock = ws.paths.locks / "gold.totals.lock"
+    window = lock_window(cli(ws.root, "publish"), lock)  # query, gate and commit, under the lock
+    for fraction in (0.0, 0.5, 0.8):
         before = delta.version(gold_path)
         assert before is not None
-        kill_after(cli(ws.root, "publish"), publish_s * fraction)
+        kill_mid_step(cli(ws.root, "publish"), lock, delay=window * fraction)
         after = delta.version(gold_path)
         assert after in (before, before + 1)  # one atomic commit, or none
         assert delta.count(gold_path) == expected  # the current version is whole

@@ -1,11 +1,12 @@
-"""kill -9 at random points of a whole `aiready run` (ingest, refine, publish, certify, index),
+"""kill -9 at random points inside the steps of a whole `aiready run` (ingest, refine, publish),
 then rerun: every source row once in bronze, silver ∪ quarantine = bronze, gold = a clean run's
-gold, and the certified version is the one served."""
+gold, and the certified version is the one served. Each kill is proven to land mid-step: the
+process holds the step's dataset lock (and has made part of its Delta commits) when it dies."""
 
 from __future__ import annotations
 
 import random
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,11 @@ from deltalake import DeltaTable
 
 from aiready import Workspace
 from aiready.certification.certify import certified_version
-from tests.layers.test_crash_safety import cli, finish, kill_after
+from tests.layers.test_crash_safety import cli, commits, finish, kill_mid_step, lock_window
 from tests.retrieval.test_retrieval import docs_csv, make
 
 pytestmark = pytest.mark.slow
-ITERATIONS = 4
+STEPS = ("ingest", "refine", "publish")
 
 
 def gold_rows(ws: Workspace, version: int | None = None) -> list[tuple[object, ...]]:
@@ -35,20 +36,27 @@ def prepared(root: Path) -> Workspace:
     return ws
 
 
+def kill_point(
+    ws: Workspace, step: str, publish_s: float, rng: random.Random
+) -> tuple[Path, Callable[[], bool], float]:
+    """Where to kill ``run`` inside ``step``: its lock, when it is far enough in, and a delay.
+    Ingest and refine write one commit per new file (3 here): killed after 1 or 2 of them."""
+    if step == "publish":  # one commit: anywhere in the lock window measured on a clean run
+        return ws.paths.locks / "gold.kb.lock", lambda: True, rng.uniform(0, 0.8) * publish_s
+    table = ws.paths.table("bronze" if step == "ingest" else "silver", "docs")
+    target = commits(table) + rng.randint(1, 2)
+    return ws.paths.locks / "docs.lock", lambda: commits(table) >= target, rng.uniform(0, 0.01)
+
+
 def test_random_kills_during_run_leave_nothing_half_done(tmp_path: Path) -> None:
     clean = prepared(tmp_path / "clean")
-    start = time.perf_counter()
-    finish(clean.root, "run")
-    duration = time.perf_counter() - start
+    publish_s = lock_window(cli(clean.root, "run"), clean.paths.locks / "gold.kb.lock")
     expected = gold_rows(clean)
     rng = random.Random(20261125)
-    killed = 0
-    for i in range(ITERATIONS):
+    for i, step in enumerate(("ingest", "refine", "publish", rng.choice(STEPS))):
         root = tmp_path / f"run{i}"
-        prepared(root)
-        proc = cli(root, "run")
-        kill_after(proc, rng.uniform(0.1, 0.95) * duration)
-        killed += proc.returncode == -9
+        lock, ready, delay = kill_point(prepared(root), step, publish_s, rng)
+        kill_mid_step(cli(root, "run"), lock, ready, delay)
         finish(root, "run")
         ws = Workspace.load(root)
         bronze = DeltaTable(str(ws.paths.table("bronze", "docs"))).to_pyarrow_table()
@@ -66,4 +74,3 @@ def test_random_kills_during_run_leave_nothing_half_done(tmp_path: Path) -> None
         hits = ws.retrieve("refund", "sam", "support", k=3).hits
         assert hits and {h.version for h in hits} == {served}
         assert silver.num_rows + quarantine.num_rows == bronze.num_rows  # keys are distinct
-    assert killed >= ITERATIONS - 1  # the kills landed while the run was still working

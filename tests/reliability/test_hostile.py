@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import sqlglot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +19,7 @@ import aiready
 from aiready import AireadyError
 from aiready.service import keys
 from aiready.service.app import create_app
+from tests.reliability.sql_grammar import Query, queries
 from tests.retrieval.test_retrieval import make
 from tests.serving import serving
 
@@ -36,30 +39,77 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> aiready.Workspace:
     return aiready.Workspace.load(workspace.root)
 
 
-FRAGMENTS = [
-    "SELECT", "author_email", "doc_id", "FROM", "gold.kb", "silver.docs", "kb", "WHERE", "1=1",
-    "UNION ALL", "(", ")", ",", "*", "lower(author_email)", "'x'", "--", ";", "DROP TABLE kb",
-    "read_csv('/etc/passwd')", "getenv('HOME')", "ORDER BY", "LIMIT 1",
-    "WITH t AS (SELECT * FROM kb)",
-    "t", "JOIN", "ON", "AS e", "CAST(author_email AS BLOB)", "string_agg(author_email, ',')",
-    "'\\x00'", "/*", "*/", "COPY", "ATTACH 'x.db'", "SELECT author_email FROM kb",
-]  # fmt: skip
+# d0, d3, d6, d9 are region US: alice (EU) may read them from silver.docs, never from gold.kb
+US_IDS = {f"d{i}" for i in range(0, 12, 3)}
+US_TITLES = [
+    "How to handle refund policy 0",
+    "How to handle invoice errors 3",
+    "How to handle warranty claims 6",
+    "How to handle delivery times 9",
+]
+FUZZ_EXAMPLES = 150
 
 
-@settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=12))
-def test_fuzzed_sql_is_refused_or_governed_never_leaks(
-    ws: aiready.Workspace, parts: list[str]
-) -> None:
-    sql = " ".join(parts)
-    try:
-        result = ws.query(sql, "alice", "support", limit=50)
-    except AireadyError:
-        return  # refused with a clear, typed error
-    leaked = json.dumps(result.table.to_pylist(), default=str)
-    assert not any(email in leaked for email in RAW_EMAILS), sql
+def _leak(query: Query, rows: list[dict[str, Any]]) -> str | None:
+    """What in ``rows`` alice must not see: a raw e-mail anywhere, or a US row of gold.kb."""
+    text = json.dumps(rows, default=str)
+    if email := next((e for e in RAW_EMAILS if e in text), None):
+        return f"raw PII {email}"
+    if query.reads_docs:  # silver.docs has no row filter: US rows are permitted there
+        return None
+    tokens = set(re.findall(r"[A-Za-z0-9]+", text))
+    if found := (tokens & (US_IDS | {"US"})) or [t for t in US_TITLES if t in text]:
+        return f"row outside alice's filter: {sorted(found)}"
+    return None
+
+
+def test_fuzzed_sql_is_refused_or_governed_never_leaks(ws: aiready.Workspace) -> None:
+    """Grammar-built SELECTs (tests/reliability/sql_grammar.py) that mostly parse and return rows:
+    each is refused with a typed error or returns only masked PII and permitted rows."""
+    truth = ws.query("SELECT author_email FROM kb", "sam", "support").table
+    assert set(truth.column(0).to_pylist()) == RAW_EMAILS  # the oracle looks at real values
+    stats = {"examples": 0, "parsed": 0, "rows": 0, "refused": 0, "hostile": 0}
+
+    @settings(max_examples=FUZZ_EXAMPLES, derandomize=True, database=None, deadline=None)
+    @given(queries())
+    def one(query: Query) -> None:
+        stats["examples"] += 1
+        stats["hostile"] += query.hostile
+        try:
+            sqlglot.parse_one(query.sql, dialect="duckdb")
+            stats["parsed"] += 1
+        except sqlglot.errors.SqlglotError:
+            pass
+        try:
+            result = ws.query(query.sql, "alice", "support", limit=50)
+        except AireadyError:
+            stats["refused"] += 1  # a typed refusal; anything else fails the test
+            return
+        rows = result.table.to_pylist()
+        stats["rows"] += bool(rows)
+        assert (leak := _leak(query, rows)) is None, (leak, query.sql)
+
+    one()
+    n = stats["examples"]
+    print(
+        f"\nSQL fuzz: {n} queries, parsed {stats['parsed'] / n:.0%}, returned rows "
+        f"{stats['rows'] / n:.0%}, refused {stats['refused'] / n:.0%}, "
+        f"with a hostile piece {stats['hostile'] / n:.0%}"
+    )
+    assert n >= 120
+    assert stats["parsed"] / n >= 0.8 and stats["rows"] / n >= 0.3, stats
+    assert stats["hostile"] > 0 and stats["refused"] > 0, stats
+
+
+def test_the_fuzz_oracle_sees_leaks(ws: aiready.Workspace) -> None:
+    """The steward reads raw e-mails and US rows of gold.kb: the oracle must call both a leak."""
+    kb_only = Query("SELECT doc_id, title FROM kb", True, False, False)
+    rows = ws.query(kb_only.sql, "sam", "support").table.to_pylist()
+    assert (_leak(kb_only, rows) or "").startswith("row outside")
+    agg = Query("SELECT string_agg(author_email, ',') FROM docs", False, True, False)
+    rows = ws.query(agg.sql, "sam", "support").table.to_pylist()
+    assert (_leak(agg, rows) or "").startswith("raw PII")
+    assert _leak(kb_only, ws.query(kb_only.sql, "alice", "support").table.to_pylist()) is None
 
 
 @pytest.fixture(scope="module")
