@@ -67,7 +67,8 @@ def refine(results: list[RefineResult]) -> None:
             rp = result.replay
             console.print(
                 f"replay {result.dataset}: checked {rp.checked}, released {rp.released}, "
-                f"still open {rp.still_open}, not replayable (malformed) {rp.not_replayable}"
+                f"still open {rp.still_open}, not replayable (malformed) {rp.not_replayable}, "
+                f"superseded by newer silver rows {rp.superseded}"
             )
 
 
