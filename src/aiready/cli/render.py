@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from aiready.cli._common import console
@@ -55,9 +56,9 @@ def refine(results: list[RefineResult]) -> None:
     for result in results:
         for r in result.reports:
             for failure in r.failures:
-                console.print(f"[red]✗ {result.dataset} {r.batch_id}:[/] {failure}")
+                console.print(f"[red]✗ {result.dataset} {r.batch_id}:[/] {escape(failure)}")
             for warning in r.warnings:
-                console.print(f"[yellow]! {result.dataset} {r.batch_id}:[/] {warning}")
+                console.print(f"[yellow]! {result.dataset} {r.batch_id}:[/] {escape(warning)}")
             if r.unknown_columns:
                 console.print(
                     f"[yellow]! {result.dataset}:[/] source columns not in the contract "
@@ -84,4 +85,4 @@ def publish(results: list[PublishResult]) -> None:
     console.print(table)
     for r in results:
         for reason in r.reasons:
-            console.print(f"[red]✗ {r.model}:[/] {reason}")
+            console.print(f"[red]✗ {r.model}:[/] {escape(reason)}")
