@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.dataset as pads
 import pytest
+from deltalake import DeltaTable, write_deltalake
 
-from aiready.catalog.pii import detect, scan_table
+from aiready.catalog.pii import SAMPLE, detect, sample, scan_table
+from tests.conftest import WorkspaceFactory
 from tests.layers.test_gold import build
 
 
@@ -68,3 +72,62 @@ def test_unclassified_pii_in_gold_blocks_certification(tmp_path: Path) -> None:
     assert any("column segment holds PII (email" in r for r in value.certificate_reasons)
     findings = [f for f in ws.scan_pii("customer_value") if not f.classified]
     assert [f.column for f in findings] == ["segment"]
+
+
+def _delta_dataset(tmp_path: Path, values: list[str], files: int = 5) -> pads.Dataset:
+    """A real Delta table of ``values`` in ``files`` appends (later rows in later files)."""
+    path = str(tmp_path / "t")
+    n = len(values)
+    for i in range(files):
+        part = values[i * n // files : (i + 1) * n // files]
+        write_deltalake(path, pa.table({"id": range(len(part)), "contact": part}), mode="append")
+    return DeltaTable(path).to_pyarrow_dataset()
+
+
+@pytest.mark.parametrize("files", [1, 5])
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param(lambda i: i >= 5000, id="second-half"),
+        pytest.param(lambda i: i % 5 != 0, id="off-stride"),  # defeats an every-5th-row sample
+        pytest.param(lambda i: i >= 6000, id="last-40pct"),  # 30% would sit on THRESHOLD
+    ],
+)
+def test_pii_past_the_first_rows_is_found(
+    tmp_path: Path, where: Callable[[int], bool], files: int
+) -> None:
+    values = [f"user{i}@example.com" if where(i) else f"note {i}" for i in range(10_000)]
+    ds = _delta_dataset(tmp_path, values, files)
+    [finding] = scan_table("t", sample(ds), {})
+    assert (finding.column, finding.kind, finding.sampled) == ("contact", "email", SAMPLE)
+    assert sample(ds).equals(sample(ds))  # seeded: a rerun judges the same rows
+
+
+def test_the_old_head_sample_missed_it(tmp_path: Path) -> None:
+    """Proves the test above discriminates: the first 2,000 rows (one file, so ``head`` is the
+    first rows; over several files Delta's file order made the old sample arbitrary) hold no PII."""
+    values = [f"u{i}@example.com" if i >= 5000 else "x" for i in range(10_000)]
+    ds = _delta_dataset(tmp_path, values, files=1)
+    assert scan_table("t", ds.head(SAMPLE), {}) == []
+    assert len(sample(ds)) == SAMPLE and scan_table("t", sample(ds), {})
+
+
+def test_scan_pii_of_a_workspace_samples_the_whole_silver_table(
+    make_workspace: WorkspaceFactory,
+) -> None:
+    contract = """\
+    schema:
+      - name: notes
+        properties:
+          - {name: id, logicalType: integer, primaryKey: true}
+          - {name: contact, logicalType: string}
+    """
+    rows = "".join(f"{i},{f'u{i}@example.com' if i >= 5000 else 'none'}\n" for i in range(10_000))
+    ws = make_workspace(
+        contract=contract, name="notes", files={"data/a.csv": "id,contact\n" + rows}
+    )
+    ws.ingest()
+    ws.refine()
+    assert [(f.column, f.kind, f.classified) for f in ws.scan_pii("notes")] == [
+        ("contact", "email", False)
+    ]

@@ -214,13 +214,13 @@ def _unclassified_pii(
     paths: Paths, model: str, version: int, contract_raw: dict[str, Any]
 ) -> list[Any]:
     """PII the scanner finds in a sample of this gold version that the contract does not declare."""
-    from aiready.catalog.pii import SAMPLE, scan_table
+    from aiready.catalog.pii import sample, scan_table
 
     dt = delta.table(paths.table("gold", model), version)
     if dt is None:
         return []
-    sample = dt.to_pyarrow_dataset().head(SAMPLE)
-    return [f for f in scan_table(model, sample, contract_raw) if not f.classified]
+    rows = sample(dt.to_pyarrow_dataset())
+    return [f for f in scan_table(model, rows, contract_raw) if not f.classified]
 
 
 def _freshness(

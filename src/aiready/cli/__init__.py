@@ -13,6 +13,7 @@ import warnings
 
 import click
 import typer
+from rich.markup import escape
 
 from aiready.cli import (
     audit,
@@ -164,6 +165,7 @@ def _report(attrs: dict[str, object]) -> None:
         emit_json({"ok": False, **attrs})
         return
     details = ", ".join(f"{k}={v}" for k, v in attrs.items() if k not in ("error", "message"))
-    err_console.print(f"[red]error:[/] {attrs['message']}" + (f"\n  {details}" if details else ""))
+    text = escape(f"{attrs['message']}" + (f"\n  {details}" if details else ""))  # [x] is text
+    err_console.print(f"[red]error:[/] {text}")
     if attrs.get("internal"):
         err_console.print("  (internal error: rerun with --debug for the traceback)")

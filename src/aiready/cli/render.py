@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from aiready.cli._common import console
@@ -55,9 +56,9 @@ def refine(results: list[RefineResult]) -> None:
     for result in results:
         for r in result.reports:
             for failure in r.failures:
-                console.print(f"[red]✗ {result.dataset} {r.batch_id}:[/] {failure}")
+                console.print(f"[red]✗ {result.dataset} {r.batch_id}:[/] {escape(failure)}")
             for warning in r.warnings:
-                console.print(f"[yellow]! {result.dataset} {r.batch_id}:[/] {warning}")
+                console.print(f"[yellow]! {result.dataset} {r.batch_id}:[/] {escape(warning)}")
             if r.unknown_columns:
                 console.print(
                     f"[yellow]! {result.dataset}:[/] source columns not in the contract "
@@ -67,7 +68,8 @@ def refine(results: list[RefineResult]) -> None:
             rp = result.replay
             console.print(
                 f"replay {result.dataset}: checked {rp.checked}, released {rp.released}, "
-                f"still open {rp.still_open}, not replayable (malformed) {rp.not_replayable}"
+                f"still open {rp.still_open}, not replayable (malformed) {rp.not_replayable}, "
+                f"superseded by newer silver rows {rp.superseded}"
             )
 
 
@@ -83,4 +85,4 @@ def publish(results: list[PublishResult]) -> None:
     console.print(table)
     for r in results:
         for reason in r.reasons:
-            console.print(f"[red]✗ {r.model}:[/] {reason}")
+            console.print(f"[red]✗ {r.model}:[/] {escape(reason)}")

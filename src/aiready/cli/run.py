@@ -7,6 +7,8 @@ Examples:
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 from aiready.cli import render
 from aiready.cli._common import EngineOpt, JsonOpt, WorkspaceOpt, console, emit_json, load, progress
 
@@ -24,7 +26,8 @@ def run(workspace: WorkspaceOpt = None, as_json: JsonOpt = False, engine: Engine
             render.publish(result.publishes)
         for error in result.errors:
             console.print(
-                f"[red]✗ {error.get('dataset')}:[/] {error.get('message')} {error.get('file', '')}"
+                f"[red]✗ {escape(str(error.get('dataset')))}:[/] "
+                + escape(f"{error.get('message')} {error.get('file', '')}")
             )
     if any(e.get("error") != "GateFailedError" for e in result.errors):
         return 2

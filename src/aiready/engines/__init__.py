@@ -52,13 +52,32 @@ def get_engine(name: str = "duckdb", **options: Any) -> GateEngine:
         raise ConfigError(
             f"unknown engine {name!r}; known: {sorted(ENGINES)}", key="engine"
         ) from exc
+    _require_extra(name)
     try:
         loaded = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
+    except ImportError as exc:
         if name not in EXTRAS or exc.name is None or not exc.name.startswith(EXTRAS[name]):
             raise
-        raise ConfigError(
-            f"engine {name!r} needs {EXTRAS[name]}: pip install 'aiready[{name}]'", key="engine"
-        ) from exc
+        raise _missing(name, exc) from exc
     engine: GateEngine = getattr(loaded, attr)(**options)
     return engine
+
+
+def _require_extra(name: str) -> None:
+    """Import the engine's extra package on its own first, so a missing or broken install (any
+    ImportError, also of its own dependencies such as py4j) is a config error, not an internal one;
+    an ImportError in our engine module after that stays an internal error."""
+    if name not in EXTRAS:
+        return
+    try:
+        importlib.import_module(EXTRAS[name])
+    except ImportError as exc:
+        raise _missing(name, exc) from exc
+
+
+def _missing(name: str, exc: ImportError) -> ConfigError:
+    return ConfigError(
+        f"engine {name!r} needs {EXTRAS[name]}, which cannot be imported ({exc}): "
+        f"pip install 'aiready[{name}]'",
+        key="engine",
+    )

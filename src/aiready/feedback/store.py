@@ -1,4 +1,7 @@
-"""Feedback in Delta (``.aiready/lake/feedback/<kind>``), stored once per idempotency key.
+"""Feedback in Delta (``.aiready/lake/feedback/<kind>``), stored once per principal and key.
+
+A key is scoped by the principal who posted it, so one principal reusing another's key cannot
+make that other principal's post be dropped as a duplicate.
 
 Concurrent posts go through one writer thread that commits whatever is queued as one Delta append
 per kind (group commit): a burst of 1,000 posts is a handful of commits, not 1,000 racing ones.
@@ -51,6 +54,14 @@ SCHEMA = pa.schema(
         ("batch_id", pa.string()),
     ]
 )
+
+
+_Key = tuple[str, str]
+"""(principal, idempotency key): the unit a post is deduplicated by."""
+
+
+def _key(row: dict[str, Any]) -> _Key:
+    return (row["principal"], row["idempotency_key"])
 
 
 @dataclass
@@ -113,14 +124,14 @@ def to_row(item: _Base, principal: str, gold_version: int | None = None) -> dict
 
 
 class FeedbackStore:
-    """Stores feedback once per idempotency key; safe under concurrent posts."""
+    """Stores feedback once per (principal, idempotency key); safe under concurrent posts."""
 
     def __init__(self, paths: Paths) -> None:
         self.paths = paths
         self._queue: queue.Queue[_Pending] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
-        self._known: dict[str, tuple[int | None, dict[str, str]]] = {}
+        self._known: dict[str, tuple[int | None, dict[_Key, str]]] = {}
 
     def add(
         self, item: _Base, principal: str, gold_version: int | None = None, timeout: float = 120.0
@@ -164,23 +175,17 @@ class FeedbackStore:
                         if not pending.future.done():
                             pending.future.set_exception(exc)
 
-    def _keys(self, kind: str) -> dict[str, str]:
-        """idempotency key → id of the stored row (re-read when the table moved on)."""
+    def _keys(self, kind: str) -> dict[_Key, str]:
+        """(principal, idempotency key) → id of the stored row (re-read when the table moved on)."""
         path = table_path(self.paths, kind)
         version = delta.version(path)
         cached = self._known.get(kind)
         if cached is not None and cached[0] == version:
             return cached[1]
-        table = delta.read(path, columns=["idempotency_key", "id"])
-        keys: dict[str, str] = {}
+        table = delta.read(path, columns=["principal", "idempotency_key", "id"])
+        keys: dict[_Key, str] = {}
         if table is not None:
-            keys = dict(
-                zip(
-                    table.column("idempotency_key").to_pylist(),
-                    table.column("id").to_pylist(),
-                    strict=True,
-                )
-            )
+            keys = {_key(row): row["id"] for row in table.to_pylist()}
         self._known[kind] = (version, keys)
         return keys
 
@@ -191,7 +196,7 @@ class FeedbackStore:
             fresh: list[_Pending] = []
             repeats: list[_Pending] = []
             for pending in items:
-                key = pending.row["idempotency_key"]
+                key = _key(pending.row)
                 if key in keys:
                     repeats.append(pending)
                     continue
@@ -203,7 +208,7 @@ class FeedbackStore:
         for pending in fresh:
             pending.future.set_result(Stored(pending.row["id"], kind, True))
         for pending in repeats:
-            pending.future.set_result(Stored(keys[pending.row["idempotency_key"]], kind, False))
+            pending.future.set_result(Stored(keys[_key(pending.row)], kind, False))
 
     def rows(self, kind: str, status: str | None = None) -> list[dict[str, Any]]:
         table = delta.read(table_path(self.paths, kind))

@@ -57,6 +57,8 @@ class ReplayResult:
     still_open: int = 0
     not_replayable: int = 0
     """Malformed records: they have no parsed values to re-check."""
+    superseded: int = 0
+    """Passing rows not released: silver already holds a newer row (bronze order) for the key."""
 
 
 @dataclass

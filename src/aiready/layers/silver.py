@@ -236,10 +236,17 @@ def replay_quarantine(
                 return result, refine_result
             released = outcome.silver_table()
             still = outcome.quarantine()
+        passing = released.num_rows
+        if mode == "merge" and released.num_rows:
+            released, stale = _split_superseded(silver_path, released, contract.primary_key)
+            if stale.num_rows:
+                _set_status(q_path, stale, "superseded", "replay", now)
+            result.superseded = stale.num_rows
         if released.num_rows:
             meta = {"aiready.replay": now.isoformat()}
             if mode == "merge":
-                delta.merge_by_key(silver_path, released, list(contract.primary_key), meta)
+                key = list(contract.primary_key)
+                delta.merge_by_key(silver_path, released, key, meta, update_if=NEWER)
             else:
                 delta.append(silver_path, released, meta)
             _set_status(q_path, released.select(QUARANTINE_KEYS), "released", "replay", now)
@@ -248,13 +255,42 @@ def replay_quarantine(
                 q_path, still.select([*QUARANTINE_KEYS, "_reasons"]), QUARANTINE_KEYS, ["_reasons"]
             )
         result.released += released.num_rows
-        result.still_open = todo.num_rows - released.num_rows
+        result.still_open = todo.num_rows - passing
         refine_result.silver_version = delta.version(silver_path)
         refine_result.quarantine_version = delta.version(q_path)
     return result, refine_result
 
 
 KEY_SCHEMA = pa.schema([("_batch_id", pa.string()), ("_source_row", pa.int64())])
+NEWER = (
+    's."_batch_id" > t."_batch_id" OR '
+    '(s."_batch_id" = t."_batch_id" AND s."_source_row" > t."_source_row")'
+)
+"""A merged row replaces silver's only if it comes later in bronze (batch ids sort by ingest)."""
+
+
+def _split_superseded(
+    silver_path: Any, released: pa.Table, key: tuple[str, ...]
+) -> tuple[pa.Table, pa.Table]:
+    """Released rows → (those newer than silver's row for their key, (batch, row) of the rest)."""
+    silver = delta.read(silver_path, [*key, *QUARANTINE_KEYS])
+    if silver is None or silver.num_rows == 0:
+        return released, _keys(released).slice(0, 0)
+    index = pa.array(range(released.num_rows), pa.int64())
+    mine = _keys(released).append_column("__k", index)
+    for k in key:
+        mine = mine.append_column(k, released.column(k))
+    theirs = _keys(silver).rename_columns(["__s_batch", "__s_row"])
+    for k in key:
+        theirs = theirs.append_column(k, silver.column(k).cast(released.schema.field(k).type))
+    joined = mine.join(theirs, list(key), join_type="inner")
+    batch, row = joined.column("_batch_id"), joined.column("_source_row")
+    s_batch, s_row = joined.column("__s_batch"), joined.column("__s_row")
+    not_newer = pc.or_(
+        pc.less(batch, s_batch), pc.and_(pc.equal(batch, s_batch), pc.less_equal(row, s_row))
+    )
+    stale = pc.is_in(index, joined.filter(not_newer).column("__k"))
+    return released.filter(pc.invert(stale)), _keys(released.filter(stale))
 
 
 def _keys(table: pa.Table) -> pa.Table:

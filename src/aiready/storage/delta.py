@@ -200,8 +200,12 @@ def merge_by_key(
     keys: list[str],
     metadata: Mapping[str, str] | None = None,
     delete_missing: bool = False,
+    update_if: str | None = None,
 ) -> int:
-    """Upsert ``data`` by ``keys``: one current row per key, history keeps the earlier ones."""
+    """Upsert ``data`` by ``keys``: one current row per key, history keeps the earlier ones.
+
+    ``update_if`` (a predicate over ``s``/``t``) limits which matched rows are replaced.
+    """
     if not exists(path):
         return append(path, data, metadata)
     predicate = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
@@ -217,7 +221,7 @@ def merge_by_key(
                 merge_schema=True,
                 commit_properties=_props(metadata),
             )
-            .when_matched_update_all()
+            .when_matched_update_all(predicate=update_if)
             .when_not_matched_insert_all()
         )
         if delete_missing:  # a full result: keys no longer produced are removed

@@ -786,7 +786,7 @@ class Workspace:
 
     def scan_pii(self, name: str | None = None) -> list[Any]:
         """PII findings in silver datasets and current gold versions (samples)."""
-        from aiready.catalog.pii import SAMPLE, scan_table
+        from aiready.catalog.pii import sample, scan_table
 
         names = [name] if name else [*self.config.datasets, *self.config.models]
         findings = []
@@ -797,7 +797,7 @@ class Workspace:
             )
             ds = delta.dataset(self.paths.table(layer, n))  # type: ignore[arg-type]
             if ds is not None:
-                findings += scan_table(n, ds.head(SAMPLE), self.load_contract_raw(contract))
+                findings += scan_table(n, sample(ds), self.load_contract_raw(contract))
         return findings
 
     def verify_audit(self) -> int:
