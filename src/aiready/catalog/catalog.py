@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from aiready.errors import AireadyError, ConfigError, NotFoundError
-from aiready.layers import ledger
+from aiready.layers import figures
 from aiready.storage import delta
 
 if TYPE_CHECKING:
@@ -137,17 +137,7 @@ def _purposes(raw: dict[str, Any]) -> list[str]:
 def _evidence(ws: Workspace, name: str, layer: str) -> dict[str, Any]:
     """Quality and certification evidence for the entry."""
     if layer == "silver":
-        refined = ledger.refined(ws.paths.refined_ledger, name).values()
-        rows_in = sum(int(r["rows_in"]) for r in refined)
-        out = sum(int(r["rows_out"]) for r in refined)
-        return {
-            "quality": {
-                "batches": len(refined),
-                "rows_in": rows_in,
-                "rows_out": out,
-                "pass_rate": round(out / rows_in, 4) if rows_in else None,
-            }
-        }
+        return {"quality": figures.quality(ws.paths, name)}
     try:
         status = ws.status_of_model(name)
     except AireadyError:

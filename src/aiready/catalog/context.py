@@ -74,7 +74,12 @@ def to_markdown(ctx: dict[str, Any]) -> str:
     ]
     if ctx.get("quality"):
         q = ctx["quality"]
-        lines.append(f"- quality: {q['rows_out']} of {q['rows_in']} rows passed the contract")
+        held = q.get("quarantine") or {}
+        lines.append(
+            f"- quality: {q['rows_out']} of {q['rows_in']} rows are in silver (passed the contract"
+            f" or released after review); {held.get('open', 0)} wait in quarantine, "
+            f"{held.get('rejected', 0)} rejected"
+        )
     if ctx.get("certification"):
         c = ctx["certification"]
         lines.append(

@@ -23,8 +23,9 @@ def status(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> int:
         "kind",
         "bronze",
         "silver",
-        "quarantine",
         "open",
+        "released",
+        "rejected",
         "pending",
         "contract",
         "owner",
@@ -37,8 +38,9 @@ def status(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> int:
             d["kind"],
             str(d["rows"]["bronze"]),
             str(d["rows"]["silver"]),
-            str(d["rows"]["quarantine"]),
-            str(d["quarantine_open"]),
+            str(d["quarantine"]["open"]),
+            str(d["quarantine"]["released"]),
+            str(d["quarantine"]["rejected"]),
             str(len(d["batches"]["pending"])),
             f"{contract['id']}@{contract['version']}"
             if contract

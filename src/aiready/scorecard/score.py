@@ -51,7 +51,7 @@ def _trusted(ws: Workspace, name: str, e: dict[str, Any]) -> list[Check]:
             (
                 "gate pass rate",
                 0.0 if rate is None else 100.0 * rate,
-                f"{q.get('rows_out', 0)} of {q.get('rows_in', 0)} rows passed",
+                f"{q.get('rows_out', 0)} of {q.get('rows_in', 0)} rows in silver",
                 "refine the data: no batch has passed the gate"
                 if rate is None
                 else "fix the sources or the contract behind the quarantined rows",
@@ -114,7 +114,7 @@ def _controlled(ws: Workspace, name: str, e: dict[str, Any], audit_ok: bool) -> 
         (
             "audit intact",
             100.0 if audit_ok else 0.0,
-            "hash chain verified" if audit_ok else "audit chain broken",
+            "keyed chain verified" if audit_ok else "audit chain broken",
             "investigate the audit log: aiready audit verify",
         ),
     ]

@@ -232,7 +232,7 @@ def router(ws: Workspace, gate: Gate, sessions: Sessions | None = None) -> APIRo
             request,
             title=name,
             ctx=ctx,
-            evidence=json.dumps(evidence, indent=2, default=str),
+            evidence=evidence,
             drift=latest_drift(ws.paths, name),
             lineage=lineage,
             can_review=can_review,

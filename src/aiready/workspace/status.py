@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 
 from aiready.certification import certify
 from aiready.errors import AireadyError
-from aiready.layers import ledger
+from aiready.layers import figures, ledger
 from aiready.storage import delta
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ def dataset_status(ws: Workspace, name: str) -> dict[str, Any]:
             "silver": delta.count(p.table("silver", name)),
             "quarantine": delta.count(p.table("quarantine", name)),
         },
+        "quarantine": figures.quarantine_by_status(p, name),
         "quarantine_open": delta.count(p.table("quarantine", name), pc.field("_status") == "open"),
         "versions": {
             layer: delta.version(p.table(layer, name))

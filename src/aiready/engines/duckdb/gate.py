@@ -323,7 +323,8 @@ def _message(plan: _Plan, rule: Rule, raw: dict[str, str], code: ReasonCode) -> 
         return lit(f"expected: {rule.description or rule.id}")
     col = plan.columns.get(single or "")
     text = {
-        "type": f"{found} || ' is not ' || {lit(_kind_phrase(col))}",
+        "type": f"{found} || ' is not ' || {lit(_kind_phrase(col))} || "
+        f"{_missing_hint(raw, single)}",
         "not_null": lit(f"{single} is empty; it is required"),
         "unique": f"{found} || ' appeared earlier (bronze order): duplicate {single}'",
         "missing_values": f"{found} || ' is a missing-value token (counted, kept as null)'",
@@ -331,6 +332,20 @@ def _message(plan: _Plan, rule: Rule, raw: dict[str, str], code: ReasonCode) -> 
     if text is not None:
         return text
     return f"'found ' || coalesce({found}, 'null') || '; expected: ' || {expected}"
+
+
+_MISSING_LOOKALIKES = ("NA", "N/A", "NAN", "NULL", "NONE", "NIL", "-", "?", "#N/A")
+
+
+def _missing_hint(raw: dict[str, str], column: str | None) -> str:
+    """A value that looks like a missing-value marker gets told how to declare it one."""
+    if column is None:
+        return "''"
+    listed = ", ".join(lit(v) for v in _MISSING_LOOKALIKES)
+    return (
+        f"CASE WHEN upper({raw[column]}) IN ({listed}) THEN '; if it means \"no value\", "
+        f"declare it in null_values (aiready.yaml) or missingValues (contract)' ELSE '' END"
+    )
 
 
 def _kind_phrase(col: Column | None) -> str:

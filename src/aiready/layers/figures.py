@@ -1,0 +1,49 @@
+"""Current quality figures of a dataset, from the tables as they are now.
+
+The refined ledger says what each batch's gate decided at the time; releases from quarantine and
+rejections change that afterwards. Catalog, ``context`` (the text given to LLMs), console, score
+and ``status`` all read these figures, so none of them shows a pass rate a replay has overtaken.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow.compute as pc
+
+from aiready.layers import ledger
+from aiready.storage import delta
+from aiready.workspace.paths import Paths
+
+STATUSES = ("open", "released", "rejected", "superseded")
+
+
+def quarantine_by_status(paths: Paths, dataset: str) -> dict[str, int]:
+    """Quarantined rows per review status (``open``, ``released``, ``rejected``, ``superseded``)."""
+    counts = dict.fromkeys(STATUSES, 0)
+    table = delta.read(paths.table("quarantine", dataset), ["_status"])
+    if table is None or table.num_rows == 0:
+        return counts
+    for row in pc.value_counts(table.column("_status")).to_pylist():
+        counts[str(row["values"])] = int(row["counts"])
+    return counts
+
+
+def quality(paths: Paths, dataset: str) -> dict[str, Any]:
+    """Rows in, rows admitted to silver now (gate passes plus releases), and quarantine by status.
+
+    ``pass_rate`` is ``rows_out / rows_in``: the share of refined rows that are in silver today.
+    """
+    refined = ledger.refined(paths.refined_ledger, dataset).values()
+    rows_in = sum(int(r["rows_in"]) for r in refined)
+    passed = sum(int(r["rows_out"]) for r in refined)
+    status = quarantine_by_status(paths, dataset)
+    out = passed + status["released"]
+    return {
+        "batches": len(refined),
+        "rows_in": rows_in,
+        "rows_out": out,
+        "rows_passed_gate": passed,
+        "quarantine": status,
+        "pass_rate": round(out / rows_in, 4) if rows_in else None,
+    }
