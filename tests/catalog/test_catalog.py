@@ -60,6 +60,8 @@ def test_entries_columns_terms_and_gaps(ws: aiready.Workspace) -> None:
         "batches": 1,
         "rows_in": 3,
         "rows_out": 3,
+        "rows_passed_gate": 3,
+        "quarantine": {"open": 0, "released": 0, "rejected": 0, "superseded": 0},
         "pass_rate": 1.0,
     }
     assert entry(ws, "payments")["allowed_purposes"] == ["fraud", "analytics"]

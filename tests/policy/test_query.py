@@ -168,3 +168,43 @@ def test_cli_query(ws: aiready.Workspace) -> None:
     assert denied.returncode == 1 and "customers.segment" in denied.stderr
     refused = cli("DROP TABLE silver.payments", "--principal", "alice", "--purpose", "fraud")
     assert refused.returncode == 2
+
+
+def test_decimal_aggregates_stay_json_numbers(ws: aiready.Workspace) -> None:
+    """SUM over a DECIMAL column is a Decimal in Python; callers must get a number, not text."""
+    import json
+    from decimal import Decimal
+
+    from aiready.jsonvalues import json_value
+
+    result = ws.query(
+        "SELECT sum(amount) AS total, count(*) AS n FROM silver.payments", "sam", "fraud"
+    )
+    raw = result.table.to_pylist()[0]["total"]
+    assert isinstance(raw, Decimal)
+    out = json.loads(json.dumps(result.asdict(), default=str))["rows"][0]
+    assert isinstance(out["total"], int | float) and Decimal(str(out["total"])) == raw
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aiready",
+            "query",
+            "SELECT sum(amount) AS total FROM payments",
+            "--principal",
+            "sam",
+            "--purpose",
+            "fraud",
+            "--json",
+            "-w",
+            str(ws.root),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "AIREADY_MLFLOW__ENABLED": "false"},
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(cli.stdout)["rows"][0]["total"] == out["total"]
+    # beyond what a double holds exactly, the value stays exact text rather than being rounded
+    assert json_value(Decimal("1234567890123456.78")) == "1234567890123456.78"
+    assert json_value(Decimal("12.50")) == 12.5 and json_value(Decimal("10.00")) == 10

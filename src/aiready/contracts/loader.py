@@ -9,6 +9,7 @@ anyway for other tools).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
@@ -69,6 +70,60 @@ def _validator() -> jsonschema.Draft201909Validator:
     return jsonschema.Draft201909Validator(schema)
 
 
+@lru_cache(maxsize=1)
+def _known_keys() -> frozenset[str]:
+    """Every property name the ODCS JSON Schema defines, anywhere in it."""
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            props = node.get("properties")
+            if isinstance(props, dict):
+                names.update(props)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(_validator().schema)
+    return frozenset(names)
+
+
+# Free-form places: their keys are the user's (custom property values, rule arguments, examples).
+_FREE_FORM = frozenset({"customProperties", "arguments", "value", "examples", "implementation"})
+
+
+def _unknown_key(node: Any, at: tuple[str | int, ...]) -> tuple[str, str, str] | None:
+    """The first key that is not ODCS but is close to an ODCS key: (yaml path, key, guess).
+
+    Only asked when the JSON Schema refuses the contract: a misspelt key (``logicalTyp``) makes
+    the schema report a symptom elsewhere ("'map' is a required property"); this names the cause.
+    """
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            found = _unknown_key(item, (*at, i))
+            if found:
+                return found
+        return None
+    if not isinstance(node, dict):
+        return None
+    known = _known_keys()
+    for key, value in node.items():
+        if not isinstance(key, str):
+            continue
+        if key not in known:
+            guess = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
+            if guess:
+                return yaml_path((*at, key)), key, guess[0]
+        if key in _FREE_FORM:
+            continue
+        found = _unknown_key(value, (*at, key))
+        if found:
+            return found
+    return None
+
+
 def yaml_path(parts: Iterable[str | int]) -> str:
     """``['schema', 0, 'properties', 2]`` → ``schema[0].properties[2]``."""
     out = ""
@@ -95,6 +150,12 @@ def load_contract(path: Path) -> LoadedContract:
         raise ContractError("a contract must be a YAML mapping", file=str(path))
     errors = sorted(_validator().iter_errors(raw), key=lambda e: list(e.absolute_path))
     if errors:
+        typo = _unknown_key(raw, ())
+        if typo is not None:
+            where, key, guess = typo
+            raise ContractError(
+                f"unknown key {key!r}; did you mean {guess!r}?", file=str(path), path=where
+            )
         best = jsonschema.exceptions.best_match(errors)
         assert best is not None
         raise ContractError(

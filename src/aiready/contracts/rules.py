@@ -47,6 +47,14 @@ _OPERATORS = (
     "mustNotBeBetween",
 )
 _INT_TYPES = {"TINYINT", "SMALLINT", "INT", "BIGINT"}
+_BOUND = {
+    "minimum": ">=",
+    "maximum": "<=",
+    "exclusiveMinimum": ">",
+    "exclusiveMaximum": "<",
+    "minLength": ">=",
+    "maxLength": "<=",
+}
 _KIND_NAMES = {
     "string": "a string",
     "integer": "an integer",
@@ -416,7 +424,8 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
                 action,
                 (name,),
                 bounds,
-                description=f"{name} within {bounds}",
+                description=f"{name} "
+                + " and ".join(f"{_BOUND[k]} {v}" for k, v in bounds.items()),
             )
         )
     lengths = {k: int(opts[k]) for k in ("minLength", "maxLength") if k in opts}
@@ -429,7 +438,8 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
                 action,
                 (name,),
                 lengths,
-                description=f"{name} length {lengths}",
+                description=f"length of {name} "
+                + " and ".join(f"{_BOUND[k]} {v}" for k, v in lengths.items()),
             )
         )
     if "pattern" in opts:

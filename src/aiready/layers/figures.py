@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from aiready.layers import ledger
@@ -47,3 +48,32 @@ def quality(paths: Paths, dataset: str) -> dict[str, Any]:
         "quarantine": status,
         "pass_rate": round(out / rows_in, 4) if rows_in else None,
     }
+
+
+def quarantine_summary(table: pa.Table, examples: int = 3) -> list[dict[str, Any]]:
+    """Quarantined rows grouped by failed rule: code, rule, column, rows, a few examples.
+
+    A row that failed two rules counts under both; ``rows`` is per rule, so the groups can add
+    up to more than the rows in quarantine.
+    """
+    if table.num_rows == 0:
+        return []
+    reasons = table.column("_reasons")
+    flat = pc.list_flatten(reasons)
+    parent = pc.list_parent_indices(reasons).to_pylist()
+    batch = table.column("_batch_id").to_pylist()
+    row = table.column("_source_row").to_pylist()
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for i, reason in enumerate(flat.to_pylist()):
+        key = (str(reason["code"]), str(reason["rule"]))
+        group = groups.setdefault(
+            key,
+            {"code": key[0], "rule": key[1], "column": reason["column"], "rows": 0, "examples": []},
+        )
+        group["rows"] += 1
+        if len(group["examples"]) < examples:
+            at = parent[i]
+            group["examples"].append(
+                {"row": f"{batch[at]}:{row[at]}", "message": reason["message"]}
+            )
+    return sorted(groups.values(), key=lambda g: (-g["rows"], g["rule"]))

@@ -36,6 +36,7 @@ from sqlglot.errors import OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
+from aiready.jsonvalues import json_rows
 from aiready.policy import audit, sandbox, views
 from aiready.policy.access import access_rules, bind_principal, mask_for
 from aiready.policy.engine import Decision
@@ -79,7 +80,7 @@ class QueryResult:
 
     def asdict(self) -> dict[str, Any]:
         return {
-            "rows": self.table.to_pylist(),
+            "rows": json_rows(self.table.to_pylist()),
             "masked": self.masked,
             "filtered": self.filtered,
             "decisions": [d.asdict() for d in self.decisions],

@@ -28,6 +28,7 @@ from aiready.feedback.models import (
     RetrievalFailure,
     Short,
 )
+from aiready.jsonvalues import json_rows
 from aiready.policy import audit
 from aiready.policy.errors import AccessDenied, PolicyError
 from aiready.service.edges import MAX_BODY, BodyLimit, Counters
@@ -163,7 +164,7 @@ def create_app(ws: Workspace, limiter: FailureLimiter | None = None) -> FastAPI:
             except AccessDenied:
                 span.outputs({}, {**tags, "aiready.decision": "deny"})
                 raise
-            rows = result.table.to_pylist()
+            rows = json_rows(result.table.to_pylist())
             span.outputs(
                 {"rows": len(rows)},
                 {**tags, "aiready.decision": "allow"},

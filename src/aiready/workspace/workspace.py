@@ -874,6 +874,13 @@ class Workspace:
         ).to_pylist()
         return rows
 
+    def quarantine_summary(self, dataset: str, status: str | None = "open") -> list[dict[str, Any]]:
+        """Quarantined rows of ``dataset`` grouped by failed rule, with counts and examples."""
+        from aiready.layers.figures import quarantine_summary
+
+        self.dataset(dataset)
+        return quarantine_summary(silver.list_quarantine(self.paths, dataset, None, status))
+
     def reject(
         self,
         dataset: str,
