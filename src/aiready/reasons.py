@@ -30,6 +30,7 @@ class ReasonCode(StrEnum):
     SQL_RULE = "sql_rule"
     DUPLICATE_KEY = "duplicate_key"
     CONFLICTING_DUPLICATE = "conflicting_duplicate"
+    MISSING_REFERENCE = "missing_reference"
 
     @property
     def category(self) -> Category:
@@ -48,4 +49,5 @@ _CATEGORY = {
     ReasonCode.SQL_RULE: Category.VALIDITY,
     ReasonCode.DUPLICATE_KEY: Category.UNIQUENESS,
     ReasonCode.CONFLICTING_DUPLICATE: Category.UNIQUENESS,
+    ReasonCode.MISSING_REFERENCE: Category.VALIDITY,
 }

@@ -28,6 +28,7 @@ RuleKind = Literal[
     "valid_values",
     "missing_values",
     "sql_row",
+    "relationship",
     "row_count",
     "sql_dataset",
 ]
@@ -195,6 +196,13 @@ def compile_contract(
         )
     for j, item in enumerate(obj.get("quality") or []):
         rules.append(_quality_rule(ctx, item, None, names, f"{obj_path}.quality[{j}]"))
+    for j, rel in enumerate(obj.get("relationships") or []):
+        where = f"{obj_path}.relationships[{j}]"
+        source = rel.get("from")
+        from_column = source.rpartition(".")[2] if isinstance(source, str) else None
+        if from_column not in names:
+            raise ctx.error(f"relationship `from: {source}` names no property of {dataset}", where)
+        rules.append(_relationship(ctx, rel, str(from_column), where))
     columns, extra = _missing_tokens(ctx, columns, rules, tuple(null_values), integral_floats)
     rules.extend(extra)
     return CompiledContract(
@@ -469,7 +477,37 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
         )
     for j, item in enumerate(prop.get("quality") or []):
         rules.append(_quality_rule(ctx, item, name, None, f"{where}.quality[{j}]"))
+    for j, rel in enumerate(prop.get("relationships") or []):
+        rules.append(_relationship(ctx, rel, name, f"{where}.relationships[{j}]"))
     return rules
+
+
+def _relationship(ctx: _Ctx, rel: dict[str, Any], column: str, where: str) -> Rule:
+    """An ODCS foreign key (``to: planes.tailnum``): the value must exist in that dataset's silver.
+
+    Checked at refine against the referenced dataset's current silver; ``warn`` unless the
+    relationship's ``customProperties`` say ``onFail``. Composite keys are refused by name.
+    """
+    target = rel.get("to")
+    if not isinstance(target, str):
+        raise ctx.error("composite (list) foreign keys are not supported by aiready", where)
+    dataset, _, ref_column = target.rpartition(".")
+    if not dataset or not ref_column or "/" in target:
+        raise ctx.error(
+            f"relationship `to: {target}` must be DATASET.COLUMN (the shorthand form)", where
+        )
+    action = _custom(rel.get("customProperties"), "onFail")
+    if action is not None and action not in ACTIONS:
+        raise ctx.error(f"onFail must be one of {list(ACTIONS)}, found {action}", where)
+    return Rule(
+        ctx.rule_id(str(rel.get("id") or f"{column}.references.{dataset}")),
+        "relationship",
+        ReasonCode.MISSING_REFERENCE,
+        action or "warn",
+        (column,),
+        {"dataset": dataset, "column": ref_column},
+        description=f"{column} exists in {dataset}.{ref_column}",
+    )
 
 
 def _limit(item: dict[str, Any], row_level: bool) -> Limit | None:

@@ -37,6 +37,7 @@ class GateEngine(Protocol):
         mode: Literal["append", "merge"],
         dataset: str,
         source_file: str,
+        references: dict[str, Snapshot | None] | None = None,
     ) -> GateOutcome: ...
 
     def query(self, sql: str, tables: dict[str, list[str] | pa.Table]) -> pa.Table:

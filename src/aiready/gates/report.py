@@ -24,6 +24,8 @@ class RuleResult:
     """What the limit was compared with (rows, percent, or the SQL/rowCount value)."""
     limit: str | None = None
     limit_ok: bool = True
+    examples: list[str] = field(default_factory=list)
+    """A few failing values (relationships: keys missing from the referenced dataset)."""
 
 
 @dataclass

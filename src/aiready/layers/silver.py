@@ -83,6 +83,7 @@ def refine(
                 mode,
                 ds.name,
                 batch.source_file,
+                references(paths, contract),
             ) as outcome:
                 result.reports.append(outcome.report)
                 if outcome.report.rows_in != batch.rows:
@@ -99,6 +100,12 @@ def refine(
         result.silver_version = delta.version(paths.table("silver", ds.name))
         result.quarantine_version = delta.version(paths.table("quarantine", ds.name))
     return result
+
+
+def references(paths: Paths, contract: CompiledContract) -> dict[str, delta.Snapshot | None]:
+    """Current silver snapshots of the datasets the contract's relationships point at."""
+    names = {r.params["dataset"] for r in contract.rules if r.kind == "relationship"}
+    return {name: delta.snapshot(paths.table("silver", name)) for name in sorted(names)}
 
 
 def _empty_batch() -> pa.Table:
@@ -230,6 +237,7 @@ def replay_quarantine(
             mode,
             ds.name,
             "quarantine",
+            references(paths, contract),
         ) as outcome:
             refine_result.reports.append(outcome.report)
             if not outcome.report.passed:

@@ -20,7 +20,7 @@ from aiready import drift as drift_checks
 from aiready.certification import certify as certs
 from aiready.contracts import CompiledContract, LoadedContract, compile_contract, load_contract
 from aiready.engines import GateEngine, get_engine
-from aiready.errors import AireadyError, NotFoundError
+from aiready.errors import AireadyError, ContractError, NotFoundError
 from aiready.feedback import FeedbackStore, Stored, corrections
 from aiready.feedback import report as feedback_report
 from aiready.gates import html
@@ -111,9 +111,44 @@ class Workspace:
     def contract(self, name: str) -> CompiledContract:
         """The compiled contract of dataset ``name`` (re-read each call: contracts get fixed)."""
         ds = self.dataset(name)
-        return compile_contract(
+        compiled = compile_contract(
             load_contract(self.root / ds.contract), ds.name, ds.null_values, ds.integral_floats
         )
+        for rule in compiled.rules:
+            if rule.kind == "relationship" and rule.params["dataset"] not in self.config.datasets:
+                raise ContractError(
+                    f"relationship {rule.id} points at {rule.params['dataset']!r}, which is not "
+                    f"a dataset of this workspace; known: {sorted(self.config.datasets)}",
+                    file=compiled.path,
+                    dataset=name,
+                    rule=rule.id,
+                )
+        return compiled
+
+    def _refine_order(self, selected: list[DatasetConfig]) -> list[DatasetConfig]:
+        """Datasets a relationship points at are refined first, so the check sees their rows."""
+        after: dict[str, set[str]] = {}
+        for ds in selected:
+            try:
+                rules = self.contract(ds.name).rules
+            except AireadyError:
+                rules = ()  # its refine reports the error in place
+            after[ds.name] = {r.params["dataset"] for r in rules if r.kind == "relationship"}
+        order: list[DatasetConfig] = []
+        placed: set[str] = set()
+
+        def place(ds: DatasetConfig, seen: frozenset[str]) -> None:
+            if ds.name in placed or ds.name in seen:
+                return  # placed, or a cycle: config order decides
+            for dep in sorted(after.get(ds.name, ())):
+                if dep in after and dep != ds.name:
+                    place(self.config.datasets[dep], seen | {ds.name})
+            placed.add(ds.name)
+            order.append(ds)
+
+        for ds in selected:
+            place(ds, frozenset())
+        return order
 
     # -- steps -----------------------------------------------------------------------------------
     @cached_property
@@ -215,7 +250,7 @@ class Workspace:
     ) -> list[RefineResult]:
         """Refine pending bronze batches into silver + quarantine (and optionally replay)."""
         results = []
-        for ds in self._selected(dataset):
+        for ds in self._refine_order(self._selected(dataset)):
             contract = self.contract(ds.name)
             with self._run("refine", ds.name, "silver", parent_run) as step:
                 run_id = step.run_id

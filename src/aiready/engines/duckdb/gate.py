@@ -114,6 +114,8 @@ class _Plan:
         self.row_rules = [r for r in contract.rules if r.row_level]
         self.readable: set[str] = set()
         self.single_batch = True
+        self.refs: dict[str, str] = {}
+        """Relationship rule id → its violation predicate (set when the reference is readable)."""
         self.typed_input: dict[str, str] = {}
         """Contract columns whose input is already typed (gold models): column → DuckDB type."""
 
@@ -199,6 +201,24 @@ def _typed_value(plan: _Plan, c: Column) -> str:
     )
 
 
+def _stage_linked(plan: _Plan) -> str:
+    """One anti-join per relationship: ``__miss_<flag>`` is true when the value is not a key of
+    the referenced silver table (a join, so the flags stage needs no subquery)."""
+    if not plan.refs:
+        return "SELECT * FROM vals"
+    cols, joins = [], []
+    for i, (rule_id, view) in enumerate(plan.refs.items()):
+        rule = next(r for r in plan.row_rules if r.id == rule_id)
+        col, ref = ident(rule.columns[0]), ident(rule.params["column"])
+        keys = f"__k{i}"
+        joins.append(
+            f"LEFT JOIN (SELECT DISTINCT CAST({ref} AS VARCHAR) AS k FROM {view}) {keys} "
+            f"ON {keys}.k = CAST(v.{col} AS VARCHAR)"
+        )
+        cols.append(f"(v.{col} IS NOT NULL AND {keys}.k IS NULL) AS __miss_{plan.flag[rule_id]}")
+    return "SELECT v.*, " + ", ".join(cols) + " FROM vals v " + " ".join(joins)
+
+
 def _stage_flags(plan: _Plan) -> str:
     cols = []
     for rule in plan.row_rules:
@@ -206,6 +226,8 @@ def _stage_flags(plan: _Plan) -> str:
             continue
         if rule.kind == "type":
             pred = f"NOT {plan.ok[rule.columns[0]]}"
+        elif rule.kind == "relationship":
+            pred = f"__miss_{plan.flag[rule.id]}" if rule.id in plan.refs else "FALSE"
         elif rule.kind == "missing_values":
             pred = violation(rule, plan.columns, plan.texts())
         else:
@@ -215,7 +237,7 @@ def _stage_flags(plan: _Plan) -> str:
         plan.flag[r.id] for r in plan.row_rules if r.kind != "unique" and r.action in BLOCKING
     ]
     cols.append(f"(__malformed OR {' OR '.join(blocking) or 'FALSE'}) AS __blocked")
-    return "SELECT *, " + ", ".join(cols) + " FROM vals"
+    return "SELECT *, " + ", ".join(cols) + " FROM linked"
 
 
 def _stage_base(plan: _Plan) -> str:
@@ -343,7 +365,7 @@ def _missing_hint(raw: dict[str, str], column: str | None) -> str:
         return "''"
     listed = ", ".join(lit(v) for v in _MISSING_LOOKALIKES)
     return (
-        f"CASE WHEN upper({raw[column]}) IN ({listed}) THEN '; if it means \"no value\", "
+        f'CASE WHEN upper({raw[column]}) IN ({listed}) THEN \'; if it means "no value", '
         f"declare it in null_values (aiready.yaml) or missingValues (contract)' ELSE '' END"
     )
 
@@ -383,8 +405,13 @@ class SqlGate:
         mode: Mode,
         dataset: str,
         source_file: str,
+        references: dict[str, Snapshot | None] | None = None,
     ) -> GateOutcome:
-        """Check one batch; ``present`` are the data columns its source file actually had."""
+        """Check one batch; ``present`` are the data columns its source file actually had.
+
+        ``references`` are the current silver snapshots of the datasets the contract's
+        relationships point at (None: that dataset has no silver yet, so the rule is not run).
+        """
         r = self.runner
         plan = _Plan(contract, _columns(batch))
         report = GateReport(
@@ -393,8 +420,10 @@ class SqlGate:
         report.unknown_columns = [c for c in present if c not in plan.columns]
         self._missing_columns(contract, set(present), report)
 
+        refs = _relationship_views(contract)
+
         def cleanup() -> None:
-            r.drop("__checked", "__ranks", "__silver", "__object__", "__batch")
+            r.drop("__checked", "__ranks", "__silver", "__object__", "__batch", *refs.values())
 
         try:
             if isinstance(batch, Snapshot):  # read the snapshot's files, pruned by batch id
@@ -416,6 +445,7 @@ class SqlGate:
                 plan.single_batch = r.one("SELECT count(*) FROM __ranks")[0] <= 1
             if silver is not None:
                 r.files_view("__silver", list(silver.files), f"_batch_id <> {lit(batch_id)}")
+            self._references(plan, refs, references or {}, report)
             plan.readable = set(present) & set(_columns(batch))
             if not isinstance(batch, Snapshot):
                 plan.typed_input = {
@@ -427,6 +457,7 @@ class SqlGate:
             query = (
                 f"WITH src AS ({_stage_src(plan, plan.readable)}), std AS ({_stage_std(plan)}), "
                 f"typed AS ({_stage_typed(plan)}), vals AS ({_stage_values(plan)}), "
+                f"linked AS ({_stage_linked(plan)}), "
                 f"flags AS ({_stage_flags(plan)}), base AS MATERIALIZED ({_stage_base(plan)})"
                 f"{unique_ctes} {unique_sql}"
             )
@@ -472,6 +503,28 @@ class SqlGate:
         finally:
             r.drop(*views.values())
 
+    def _references(
+        self,
+        plan: _Plan,
+        views: dict[str, str],
+        references: dict[str, Snapshot | None],
+        report: GateReport,
+    ) -> None:
+        """Register each referenced silver table and set its rule's anti-join predicate."""
+        for rule in plan.contract.rules:
+            if rule.kind != "relationship":
+                continue
+            target = references.get(rule.params["dataset"])
+            if target is None:
+                report.warnings.append(
+                    f"relationship {rule.id} not checked: {rule.params['dataset']} has no "
+                    "silver rows yet (refine it first)"
+                )
+                continue
+            view = views[rule.id]
+            self.runner.files_view(view, list(target.files))
+            plan.refs[rule.id] = view
+
     @staticmethod
     def _missing_columns(contract: CompiledContract, present: set[str], report: GateReport) -> None:
         required = {c for r in contract.rules if r.kind == "not_null" for c in r.columns}
@@ -503,7 +556,10 @@ class SqlGate:
         counts = dict(zip(flags + conflict_flags, (int(v) for v in row[2:]), strict=True))
         for rule in rules:
             failed = counts[plan.flag[rule.id]] + counts.get(plan.flag[rule.id] + "_c", 0)
-            report.rules.append(self._rule_result(rule, failed, report.rows_in, report))
+            result = self._rule_result(rule, failed, report.rows_in, report)
+            if rule.kind == "relationship" and failed:
+                result.examples = self._examples(plan, rule)
+            report.rules.append(result)
         for rule in (r for r in plan.contract.rules if not r.row_level):
             report.rules.append(self._dataset_rule(plan, rule, report))
         quarantine_flags = [plan.flag[r.id] for r in rules if r.action in ("quarantine", "fail")]
@@ -526,6 +582,14 @@ class SqlGate:
         silver = self._silver(plan, out_pred)
         quarantine = self._quarantine(plan, out_pred, quarantine_flags, conflict_flags)
         return GateOutcome(report, r, silver, quarantine, cleanup)
+
+    def _examples(self, plan: _Plan, rule: Rule, n: int = 5) -> list[str]:
+        col = ident(rule.columns[0])
+        rows = self.runner.table(
+            f"SELECT DISTINCT CAST({col} AS VARCHAR) AS v FROM __checked "
+            f"WHERE {plan.flag[rule.id]} ORDER BY v LIMIT {n}"
+        )
+        return [str(v) for v in rows.column("v").to_pylist()]
 
     @staticmethod
     def _rule_result(rule: Rule, failed: int, rows: int, report: GateReport) -> RuleResult:
@@ -639,6 +703,11 @@ class DuckDBGate(SqlGate):
 
     def __init__(self, runner: SqlRunner | None = None) -> None:
         super().__init__(runner or DuckDBRunner())
+
+
+def _relationship_views(contract: CompiledContract) -> dict[str, str]:
+    rules = [r for r in contract.rules if r.kind == "relationship"]
+    return {r.id: f"__ref{i}" for i, r in enumerate(rules)}
 
 
 def _columns(batch: pa.Table | Snapshot) -> list[str]:
