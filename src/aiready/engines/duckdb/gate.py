@@ -253,9 +253,29 @@ def _stage_base(plan: _Plan) -> str:
         "__malformed",
         *(ident(c.name) for c in plan.contract.columns),
         *flags,
+        *(f"{pred} AS {name}" for name, pred in _zoneless(plan).values()),
         "__blocked",
     ]
     return "SELECT " + ", ".join(cols) + " FROM flags"
+
+
+_ZONE = r"([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
+
+def _zoneless(plan: _Plan) -> dict[str, tuple[str, str]]:
+    """Timestamp column → (flag name, predicate): a valid value written without a time zone.
+
+    Such values are read as UTC; the report says how many there were, so nobody learns it late.
+    """
+    out = {}
+    for i, c in enumerate(plan.contract.columns):
+        if c.family == "timestamp" and c.name not in plan.typed_input:
+            s = plan.std[c.name]
+            pred = (
+                f"({s} IS NOT NULL AND {plan.ok[c.name]} AND NOT regexp_matches({s}, {lit(_ZONE)}))"
+            )
+            out[c.name] = (f"__nz{i}", pred)
+    return out
 
 
 def _unique_flags(plan: _Plan, mode: Mode, has_silver: bool) -> tuple[str, str, list[str]]:
@@ -562,6 +582,7 @@ class SqlGate:
             report.rules.append(result)
         for rule in (r for r in plan.contract.rules if not r.row_level):
             report.rules.append(self._dataset_rule(plan, rule, report))
+        self._zone_warnings(plan, report)
         quarantine_flags = [plan.flag[r.id] for r in rules if r.action in ("quarantine", "fail")]
         quarantine_flags += conflict_flags
         drop_flags = [plan.flag[r.id] for r in rules if r.action == "drop"]
@@ -582,6 +603,19 @@ class SqlGate:
         silver = self._silver(plan, out_pred)
         quarantine = self._quarantine(plan, out_pred, quarantine_flags, conflict_flags)
         return GateOutcome(report, r, silver, quarantine, cleanup)
+
+    def _zone_warnings(self, plan: _Plan, report: GateReport) -> None:
+        zoneless = _zoneless(plan)
+        if not zoneless:
+            return
+        sums = ", ".join(f"count(*) FILTER (WHERE {flag})" for flag, _ in zoneless.values())
+        counts = self.runner.one(f"SELECT {sums} FROM __checked")
+        for column, n in zip(zoneless, counts, strict=True):
+            if n:
+                report.warnings.append(
+                    f"{int(n)} values of {column} have no time zone (e.g. 2013-01-01 05:00): "
+                    "read as UTC; write the offset (Z, +01:00) in the source if they are local time"
+                )
 
     def _examples(self, plan: _Plan, rule: Rule, n: int = 5) -> list[str]:
         col = ident(rule.columns[0])
