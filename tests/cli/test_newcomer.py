@@ -79,3 +79,17 @@ def test_demo_prints_a_cli_path_that_works_from_where_make_ran(tmp_path: Path) -
     assert ran.returncode == 0 and ran.stdout.startswith("aiready "), shown
     # with the venv on PATH, the bare name is what works
     assert _cli_path(str(script), f"{script.parent}:/usr/bin:/bin", tmp_path) == "aiready"
+
+
+def test_freshness_lag_reads_at_a_glance() -> None:
+    from aiready.certification.certify import describe_lag
+
+    assert [describe_lag(s) for s in (None, 0, 42, 61, 3600, 93784, 400 * 86400)] == [
+        "-",
+        "0 s",
+        "42 s",
+        "1 min 1 s",
+        "1 h",
+        "1 d 2 h",
+        "400 d",
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from aiready.catalog.catalog import entry
+from aiready.certification.certify import describe_lag
 from aiready.policy import Decision, audit
 from aiready.policy.errors import AccessDenied
 
@@ -84,7 +85,7 @@ def to_markdown(ctx: dict[str, Any]) -> str:
         c = ctx["certification"]
         lines.append(
             f"- certified: {c['certified']} (serving version {c['certified_version']}); "
-            f"freshness lag: {c['freshness_lag_s']}"
+            f"freshness lag: {describe_lag(c['freshness_lag_s'])}"
         )
     lines += ["", "| column | type | meaning | terms | constraints |", "|---|---|---|---|---|"]
     for col in ctx["columns"]:

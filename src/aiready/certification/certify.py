@@ -249,8 +249,26 @@ def _freshness(
     fresh_until = newest + timedelta(seconds=seconds)
     lag = (now - newest).total_seconds()
     if now > fresh_until:
-        reasons.append(f"stale: newest {column} is {lag:.0f}s old, the SLA allows {seconds:.0f}s")
+        reasons.append(
+            f"stale: newest {column} is {describe_lag(lag)} old, the SLA allows "
+            f"{describe_lag(seconds)}"
+        )
     return lag, fresh_until
+
+
+def describe_lag(seconds: float | None) -> str:
+    """``93784`` → ``1 d 2 h``: a freshness lag a person reads at a glance (two units at most)."""
+    if seconds is None:
+        return "-"
+    left = int(round(abs(seconds)))
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        if left >= size or (unit == "s" and not parts):
+            parts.append(f"{left // size} {unit}")
+            left %= size
+        if len(parts) == 2:
+            break
+    return ("-" if seconds < 0 else "") + " ".join(parts)
 
 
 def record(paths: Paths, cert: Certificate) -> None:

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from aiready.certification.certify import describe_lag
 from aiready.cli._common import JsonOpt, WorkspaceOpt, console, emit_json, load
 
 
@@ -30,7 +31,7 @@ def certify(
         for col in ("model", "gold version", "certified", "freshness lag", "reasons"):
             table.add_column(col)
         for c in certificates:
-            lag = "" if c.freshness_lag_s is None else f"{c.freshness_lag_s:.0f}s"
+            lag = "" if c.freshness_lag_s is None else describe_lag(c.freshness_lag_s)
             verdict = "[green]yes[/]" if c.certified else "[red]no[/]"
             table.add_row(c.model, str(c.gold_version), verdict, lag, "; ".join(c.reasons))
         console.print(table)

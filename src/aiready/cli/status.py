@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from aiready.certification.certify import describe_lag
 from aiready.cli._common import JsonOpt, WorkspaceOpt, console, emit_json, load
 
 
@@ -54,7 +55,7 @@ def status(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> int:
             models.add_column(col)
         for m in data["models"]:
             verdict = "[green]yes[/]" if m["certified"] else "[red]no[/]"
-            lag = "" if m["freshness_lag_s"] is None else f"{m['freshness_lag_s']:.0f}s"
+            lag = "" if m["freshness_lag_s"] is None else describe_lag(m["freshness_lag_s"])
             models.add_row(
                 m["model"],
                 str(m["rows"]),

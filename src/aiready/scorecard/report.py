@@ -20,6 +20,7 @@ matplotlib.rcParams["svg.fonttype"] = "none"  # labels stay text: searchable, sm
 import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
 from matplotlib.figure import Figure  # noqa: E402
 
+from aiready.certification.certify import describe_lag  # noqa: E402
 from aiready.drift import latest as latest_drift  # noqa: E402
 from aiready.layers import ledger  # noqa: E402
 from aiready.lineage.graph import load_runs  # noqa: E402
@@ -137,7 +138,7 @@ def _gold(ws: Workspace) -> str:
         rows.append(
             f"<tr><td>{_esc(name)}</td><td>{_esc(s['gold_version'])}</td>"
             f"<td class={'ok' if s['certified'] else 'low'}>{s['certified']}</td>"
-            f"<td>{_esc(s['certified_version'])}</td><td>{_esc(s['freshness_lag_s'])}</td>"
+            f"<td>{_esc(s['certified_version'])}</td><td>{_esc(describe_lag(s['freshness_lag_s']))}</td>"
             f"<td>{'yes' if s['stale'] else 'no'}</td><td>{_esc(drift.get('drifted', '–'))}</td>"
             f"<td>{_esc('; '.join(s['certificate_reasons']))}</td></tr>"
         )
