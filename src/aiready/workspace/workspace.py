@@ -229,6 +229,7 @@ class Workspace:
                     )
                     result.replay = replay
                     result.reports.extend(replay_refine.reports)
+                    result.schema_changes += replay_refine.schema_changes
                     result.silver_version = delta.version(self.paths.table("silver", ds.name))
                     result.quarantine_version = delta.version(
                         self.paths.table("quarantine", ds.name)
