@@ -5,6 +5,7 @@ Exit code 1 when a gate rejected a batch as a whole (it stays pending; nothing o
 Examples:
   aiready refine
   aiready refine payments --replay-quarantine   # after fixing a contract or source
+  aiready refine payments --rebuild   # after a narrowing contract change: re-derive from bronze
 """
 
 from __future__ import annotations
@@ -25,13 +26,21 @@ def refine(
             "--replay-quarantine", help="Re-check open quarantined rows; release those that pass."
         ),
     ] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Re-derive silver and quarantine from bronze under the current contract "
+            "(one new Delta version of each; history keeps the old).",
+        ),
+    ] = False,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
     engine: EngineOpt = None,
 ) -> int:
     ws = load(workspace, engine)
     with progress(not as_json, "refining") as report:
-        results = ws.refine(dataset, replay_quarantine, report)
+        results = ws.refine(dataset, replay_quarantine, report, rebuild=rebuild)
     if as_json:
         emit_json([r.asdict() for r in results])
     else:

@@ -73,6 +73,10 @@ class RefineResult:
     quarantine_version: int | None = None
     replay: ReplayResult | None = None
     run_id: str | None = None
+    schema_changes: list[Any] = field(default_factory=list)
+    """``evolve.SchemaChange`` per silver column widened or added by this refine."""
+    rebuilt: bool = False
+    """Silver and quarantine were re-derived from bronze under the current contract."""
 
     @property
     def passed(self) -> bool:

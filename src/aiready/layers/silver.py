@@ -21,7 +21,7 @@ from aiready.engines import GateEngine, get_engine
 from aiready.engines.duckdb.gate import META_COLUMNS, GateOutcome, Mode
 from aiready.engines.duckdb.sql import lit
 from aiready.errors import ContractError, StorageError
-from aiready.layers import ledger
+from aiready.layers import evolve, ledger
 from aiready.layers.results import RefineResult, ReplayResult
 from aiready.storage import dataset_lock, delta
 from aiready.workspace.config import DatasetConfig
@@ -96,7 +96,9 @@ def refine(
                 if not outcome.report.passed:
                     result.pending.append(batch.batch_id)
                     continue
-                _publish(paths, ds, contract, batch.batch_id, outcome, mode)
+                result.schema_changes += _publish(
+                    paths, ds, contract, batch.batch_id, outcome, mode
+                )
         result.silver_version = delta.version(paths.table("silver", ds.name))
         result.quarantine_version = delta.version(paths.table("quarantine", ds.name))
     return result
@@ -130,8 +132,10 @@ def _publish(
     batch_id: str,
     outcome: GateOutcome,
     mode: str,
-) -> None:
-    _check_silver_schema(paths.table("silver", ds.name), outcome.silver().schema, contract)
+) -> list[evolve.SchemaChange]:
+    changes = evolve.evolve_silver(
+        paths.table("silver", ds.name), outcome.silver().schema, contract, ds.name
+    )
     where = f"_batch_id = {lit(batch_id)}"
     meta = {"aiready.batch_id": batch_id, "aiready.contract_sha256": contract.sha256}
     q_version = delta.replace_where(
@@ -165,29 +169,7 @@ def _publish(
             "refined_at": datetime.now(UTC),
         },
     )
-
-
-_TEXT = (pa.string(), pa.large_string(), pa.string_view())
-
-
-def _check_silver_schema(path: Any, new: pa.Schema, contract: CompiledContract) -> None:
-    """A contract change that retypes an existing silver column is an error, not a silent cast."""
-    dt = delta.table(path)
-    if dt is None:
-        return
-    current = pa.schema(dt.schema().to_arrow())
-    for field in new:
-        if field.name not in current.names:
-            continue  # a new column: merged into the schema
-        old = current.field(field.name).type
-        if old != field.type and not (old in _TEXT and field.type in _TEXT):
-            raise ContractError(
-                f"column {field.name!r} is {old} in silver but the contract now makes it "
-                f"{field.type}; publish the new type as a new dataset (or rewrite silver)",
-                file=contract.path,
-                dataset=path.name,
-                column=field.name,
-            )
+    return changes
 
 
 def replay_quarantine(
@@ -251,7 +233,10 @@ def replay_quarantine(
                 _set_status(q_path, stale, "superseded", "replay", now)
             result.superseded = stale.num_rows
         if released.num_rows:
-            meta = {"aiready.replay": now.isoformat()}
+            refine_result.schema_changes += evolve.evolve_silver(
+                silver_path, released.schema, contract, ds.name
+            )
+            meta = {"aiready.replay": now.isoformat(), "aiready.contract_sha256": contract.sha256}
             if mode == "merge":
                 key = list(contract.primary_key)
                 delta.merge_by_key(silver_path, released, key, meta, update_if=NEWER)

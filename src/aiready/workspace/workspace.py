@@ -25,6 +25,7 @@ from aiready.feedback import FeedbackStore, Stored, corrections
 from aiready.feedback import report as feedback_report
 from aiready.gates import html
 from aiready.layers import bronze, gold, silver
+from aiready.layers import rebuild as rebuilder
 from aiready.layers.results import IngestResult, RefineResult, RunResult
 from aiready.lineage import steps as lineage_steps
 from aiready.lineage.graph import LineageGraph, load_runs
@@ -247,15 +248,26 @@ class Workspace:
         replay_quarantine: bool = False,
         progress: Progress | None = None,
         parent_run: str | None = None,
+        rebuild: bool = False,
     ) -> list[RefineResult]:
-        """Refine pending bronze batches into silver + quarantine (and optionally replay)."""
+        """Refine pending bronze batches into silver + quarantine (and optionally replay).
+
+        ``rebuild`` re-derives silver and quarantine from all of bronze under the current
+        contract instead (the way out of a narrowing contract change).
+        """
         results = []
         for ds in self._refine_order(self._selected(dataset)):
             contract = self.contract(ds.name)
-            with self._run("refine", ds.name, "silver", parent_run) as step:
+            step_name = "rebuild" if rebuild else "refine"
+            with self._run(step_name, ds.name, "silver", parent_run) as step:
                 run_id = step.run_id
                 bronze_version = delta.version(self.paths.table("bronze", ds.name))
-                result = silver.refine(self.paths, ds, contract, progress, self.engine)
+                rebuilder.finish(self.paths, ds.name)  # a crashed rebuild's swap completes first
+                result = (
+                    rebuilder.rebuild(self.paths, ds, contract, progress, self.engine)
+                    if rebuild
+                    else silver.refine(self.paths, ds, contract, progress, self.engine)
+                )
                 replay_from = None
                 if replay_quarantine:
                     replay_from = delta.version(self.paths.table("quarantine", ds.name))
@@ -264,6 +276,7 @@ class Workspace:
                     )
                     result.replay = replay
                     result.reports.extend(replay_refine.reports)
+                    result.schema_changes += replay_refine.schema_changes
                     result.silver_version = delta.version(self.paths.table("silver", ds.name))
                     result.quarantine_version = delta.version(
                         self.paths.table("quarantine", ds.name)
@@ -308,6 +321,8 @@ class Workspace:
                 "silver_version_written": result.silver_version,
                 "quarantine_version_written": result.quarantine_version,
                 "batches": ",".join(r.batch_id for r in result.reports),
+                "rebuild": result.rebuilt,
+                "schema_changes": json.dumps([c.asdict() for c in result.schema_changes]),
             },
             metrics=metrics,
             tags={
