@@ -122,3 +122,13 @@ def test_relationship_targets_aiready_cannot_check_are_named(tmp_path: Path, tar
     out = aiready(root, "refine")
     assert out.returncode == 2
     assert "relationships[0]" in out.stderr
+
+
+def test_a_rebuild_checks_relationships_against_the_live_referenced_silver(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    first = rule(refine(root))
+    out = aiready(root, "refine", "flights", "--rebuild", "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    reports = json.loads(out.stdout)[0]["reports"]
+    assert [rule(r)["failed"] for r in reports] == [first["failed"]]
+    assert not any("not checked" in w for r in reports for w in r["warnings"])

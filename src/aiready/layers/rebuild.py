@@ -49,9 +49,11 @@ class StagingPaths(Paths):
     """
 
     staging: Path = Path()
+    dataset: str = ""
+    """The dataset being rebuilt; other datasets (relationship targets) are read live."""
 
     def table(self, layer: Layer, dataset: str) -> Path:
-        if layer in ("silver", "quarantine"):
+        if layer in ("silver", "quarantine") and dataset == self.dataset:
             return self.staging / layer / dataset
         return super().table(layer, dataset)
 
@@ -81,7 +83,9 @@ def rebuild(
         _finish(paths, ds.name)  # a crashed earlier swap first: staging is about to be reused
         stage = staging_dir(paths, ds.name)
         shutil.rmtree(stage, ignore_errors=True)
-        result = silver.refine(StagingPaths(paths.root, stage), ds, contract, progress, engine)
+        result = silver.refine(
+            StagingPaths(paths.root, stage, ds.name), ds, contract, progress, engine
+        )
         _write_marker(stage, contract.sha256)
         _swap(paths, ds.name, stage)
     result.silver_version = delta.version(paths.table("silver", ds.name))
