@@ -27,7 +27,12 @@ def ui(
     ws = load(workspace)
     ws.paths.mlflow_artifacts.mkdir(parents=True, exist_ok=True)
     uri = tracking_uri(ws.paths)
-    console.print(f"MLflow UI for workspace {ws.config.name} on http://{host}:{port} (store {uri})")
+    experiment = ws.tracker.experiment_id  # created if no step ran yet, so the link works
+    console.print(
+        f"MLflow UI for workspace {ws.config.name} (store {uri}); its runs:\n"
+        f"  http://{host}:{port}/#/experiments/{experiment}",
+        soft_wrap=True,  # a link must survive a narrow terminal whole
+    )
     env = {**os.environ, _env.MLFLOW_DISABLE_TELEMETRY: "true"}
     cmd = [
         sys.executable,
