@@ -328,3 +328,27 @@ def test_retract_crash_between_removal_and_ledger_is_finished_by_rerun(
     assert change.state == "retracted" and change.rows_silver_removed == 0
     rows = {r["id"]: float(r["amount"]) for r in silver_rows(ws)}
     assert rows == {1: 10.0, 2: 20.0}  # restored once, not removed
+
+
+def test_refused_file_does_not_block_others_and_batch_supersede(
+    make_workspace: WorkspaceFactory,
+) -> None:
+    ws = make_workspace(contract=NOKEY, files={"data/a.csv": V1})
+    ws.run()
+    (ws.root / "data/a.csv").write_text(V2)
+    (ws.root / "data/b.csv").write_text("id,amount,currency\n9,9,EUR\n")
+    [result] = ws.ingest("payments")
+    assert {f.file: f.status for f in result.files} == {
+        "data/a.csv": "failed",
+        "data/b.csv": "ingested",
+    }
+    a, b = ws.batches("payments")
+    with pytest.raises(BatchStateError, match="itself"):
+        ws.supersede_batch("payments", a.batch_id, a.batch_id, by="alice")
+    out = cli(ws.root, "batch", "supersede", "payments", a.batch_id, b.batch_id, "--by", "al")
+    assert out.returncode == 0, out.stderr
+    ws.refine("payments")
+    assert [r["id"] for r in silver_rows(ws)] == [9]
+    assert [x.state for x in ws.batches("payments")] == ["superseded", "refined"]
+    with pytest.raises(BatchStateError, match="closed"):
+        ws.supersede_batch("payments", b.batch_id, a.batch_id, by="alice")
