@@ -20,6 +20,7 @@ from aiready.contracts import (
 from aiready.drift import ColumnDrift, DriftReport, DriftResult
 from aiready.errors import (
     AireadyError,
+    BatchStateError,
     CommitConflictError,
     ConfigError,
     ContractError,
@@ -39,6 +40,7 @@ from aiready.feedback import (
     RetrievalFailure,
 )
 from aiready.gates import GateReport, RuleResult
+from aiready.layers.batches import BatchChange, BatchInfo
 from aiready.layers.gold import PublishResult
 from aiready.layers.results import (
     FileIngest,
@@ -79,6 +81,9 @@ __all__ = [
     "AccessDenied",
     "AireadyError",
     "AuditTampered",
+    "BatchChange",
+    "BatchInfo",
+    "BatchStateError",
     "Category",
     "Column",
     "ColumnDrift",

@@ -11,7 +11,8 @@ fields. Catch at the edges (CLI, HTTP), nowhere else.
     ├── GateFailedError          a quality gate rejected a batch as a whole (exit 1)
     ├── StorageError             a Delta read/write failed (not a conflict)
     │   └── CommitConflictError  a Delta commit lost a race; transient, retried with backoff
-    └── NotFoundError            a dataset, batch or row named by the caller does not exist (exit 2)
+    ├── NotFoundError            a dataset, batch or row named by the caller does not exist (exit 2)
+    └── BatchStateError          a batch is in a state that forbids the step asked for (exit 2)
 
 ``TransientError`` marks errors that a retry may cure; ``TerminalError`` those it cannot.
 """
@@ -83,5 +84,11 @@ class CommitConflictError(StorageError, TransientError):
 
 class NotFoundError(AireadyError, TerminalError):
     """A dataset, batch or quarantined row named by the caller does not exist."""
+
+    exit_code = 2
+
+
+class BatchStateError(AireadyError, TerminalError):
+    """A batch cannot take this step in its state (e.g. abandon a refined batch: retract it)."""
 
     exit_code = 2

@@ -39,7 +39,9 @@ def test_reingest_skips_same_file_and_changed_file_is_new_batch(
     [again] = ws.ingest()
     assert again.files[0].status == "skipped" and "already ingested" in again.files[0].message
     (ws.root / "data/a.csv").write_text("id,amount,currency\n1,2,EUR\n2,5,USD\n")
-    [changed] = ws.ingest()
+    [refused] = ws.ingest()  # a changed file is refused until the user says what it means
+    assert refused.files[0].status == "failed" and "--supersede" in refused.files[0].message
+    [changed] = ws.ingest(supersede=True)
     assert changed.files[0].status == "ingested" and changed.rows == 2
     assert len(bronze(ws)) == 3
     history = DeltaTable(str(ws.paths.table("bronze", "payments"))).history()

@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from aiready.cli import (
     audit,
+    batch,
     catalog,
     certify,
     check_model,
@@ -102,6 +103,7 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(audit.app, name="audit")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(keys.app, name="keys")
+app.add_typer(batch.app, name="batch")
 app.add_typer(secret.app, name="secret")
 app.add_typer(feedback.app, name="feedback")
 

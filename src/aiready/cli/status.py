@@ -7,6 +7,7 @@ Examples:
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from aiready.certification.certify import describe_lag
@@ -49,6 +50,12 @@ def status(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> int:
             ", ".join(d["owners"]) or "[red]none[/]",
         )
     console.print(table)
+    for d in data["datasets"]:
+        for f in d["batches"].get("failed", []):
+            console.print(
+                f"[red]✗ {d['dataset']} batch {f['batch_id']} ({escape(f['file'])}) failed its "
+                f"gate:[/] {escape(f['hint'])}"
+            )
     if data["models"]:
         models = Table(title="gold models")
         for col in ("model", "rows", "version", "certified", "certified version", "lag", "why not"):

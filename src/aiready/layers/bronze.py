@@ -2,7 +2,8 @@
 
 Every value is kept as read (text), with ``_batch_id``, ``_source_file``, ``_source_row``,
 ``_source_sha256``, ``_ingested_at`` and ``_record_hash``. A file whose sha256 is already in bronze
-is skipped, so re-running ``ingest`` is idempotent; a changed file is a new batch.
+is skipped, so re-running ``ingest`` is idempotent; a file seen before under the same name with
+other content is refused, superseded or appended as ``on_changed_file`` says (``batches.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from aiready.errors import AireadyError, SourceError
-from aiready.layers import ledger
+from aiready.layers import batches, ledger
 from aiready.layers.results import FileIngest, IngestResult
 from aiready.sources.readers import ParsedFile, read_source
 from aiready.storage import dataset_lock, delta
@@ -94,7 +95,9 @@ def ingest(
     files = source_files(paths.root, ds) if files is None else files
     table_path = paths.table("bronze", ds.name)
     with dataset_lock(paths.locks, ds.name):
-        known = {b.source_sha256: b for b in ledger.ingested(paths.ingested_ledger, ds.name)}
+        records = ledger.ingested(paths.ingested_ledger, ds.name)
+        known = {b.source_sha256: b for b in records}
+        changed = batches.ChangedFiles(paths, ds, records)  # on_changed_file
         for path in files:
             rel = _relative(paths.root, path)
             if progress:
@@ -102,7 +105,10 @@ def ingest(
             try:
                 if from_source:
                     check_source_path(paths.root, ds, path)
-                result.files.append(_ingest_file(paths, ds, path, rel, known, table_path))
+                supersedes = changed.check(rel, path)
+                done = _ingest_file(paths, ds, path, rel, known, table_path)
+                done.supersedes = supersedes
+                result.files.append(done)
             except AireadyError as exc:
                 result.files.append(FileIngest(rel, "failed", message=exc.message))
                 result.errors.append({**exc.attrs(), "file": rel})

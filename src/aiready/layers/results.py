@@ -23,6 +23,8 @@ class FileIngest:
     malformed: int = 0
     columns: list[str] = field(default_factory=list)
     message: str = ""
+    supersedes: list[str] = field(default_factory=list)
+    """Earlier batches of this file name that this content replaces (``on_changed_file``)."""
 
 
 @dataclass

@@ -21,7 +21,7 @@ from aiready.engines import GateEngine, get_engine
 from aiready.engines.duckdb.gate import META_COLUMNS, GateOutcome, Mode
 from aiready.engines.duckdb.sql import lit
 from aiready.errors import ContractError, StorageError
-from aiready.layers import evolve, ledger
+from aiready.layers import batches, evolve, ledger
 from aiready.layers.results import RefineResult, ReplayResult
 from aiready.storage import dataset_lock, delta
 from aiready.workspace.config import DatasetConfig
@@ -65,6 +65,7 @@ def refine(
     bronze_path = paths.table("bronze", ds.name)
     with dataset_lock(paths.locks, ds.name):
         done = ledger.refined(paths.refined_ledger, ds.name)
+        done.update(batches.closed(paths, ds.name))  # retracted, superseded, abandoned: never
         pending = [
             b for b in ledger.ingested(paths.ingested_ledger, ds.name) if b.batch_id not in done
         ]

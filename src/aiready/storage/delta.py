@@ -254,3 +254,47 @@ def history(path: Path) -> list[dict[str, Any]]:
     """Commit history, newest first (empty when there is no table)."""
     dt = table(path)
     return [] if dt is None else list(dt.history())
+
+
+def delete_where(path: Path, predicate: str, metadata: Mapping[str, str] | None = None) -> int:
+    """Delete the rows matching ``predicate`` in one commit; returns how many (0: no table)."""
+    if not exists(path):
+        return 0
+
+    def op() -> int:
+        metrics = DeltaTable(str(path)).delete(predicate, commit_properties=_props(metadata))
+        return int(metrics.get("num_deleted_rows", 0) or 0)
+
+    return _retry("delete", path, op)
+
+
+def restore_by_key(
+    path: Path,
+    data: pa.Table,
+    keys: list[str],
+    only: str,
+    flag: str,
+    metadata: Mapping[str, str] | None = None,
+) -> int:
+    """One MERGE over the target rows matching ``only``: a source row whose ``flag`` is true
+    replaces its key's row, one whose ``flag`` is false deletes it (both in the same commit)."""
+    if not exists(path) or data.num_rows == 0:
+        return 0
+    predicate = " AND ".join([*(f't."{k}" = s."{k}"' for k in keys), f"({only})"])
+    columns = [f.name for f in DeltaTable(str(path)).schema().fields]
+    updates = {f'"{c}"': f's."{c}"' for c in columns}
+
+    def op() -> int:
+        dt = DeltaTable(str(path))
+        dt.merge(
+            data,
+            predicate,
+            source_alias="s",
+            target_alias="t",
+            commit_properties=_props(metadata),
+        ).when_matched_update(updates, predicate=f's."{flag}"').when_matched_delete(
+            predicate=f'NOT s."{flag}"'
+        ).execute()
+        return DeltaTable(str(path)).version()
+
+    return _retry("restore", path, op)

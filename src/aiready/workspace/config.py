@@ -14,6 +14,7 @@ from aiready.errors import ConfigError
 
 DatasetKind = Literal["operational", "strategic"]
 SourceFormat = Literal["csv", "jsonl", "parquet"]
+OnChangedFile = Literal["refuse", "supersede", "append"]
 
 CONFIG_FILE = "aiready.yaml"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -48,6 +49,9 @@ class DatasetConfig:
     """Tokens meaning "no value" in every column (``[NA, "n/a"]``): NULL before type checks."""
     integral_floats: bool = True
     """Integers written as floats (``517.0``, ``1e3``) are accepted exactly; false refuses them."""
+    on_changed_file: OnChangedFile = "refuse"
+    """A file seen before under the same name with other content: refuse it (until
+    ``ingest --supersede``), supersede its earlier batch, or append it as one more batch."""
 
 
 @dataclass(frozen=True)
@@ -301,6 +305,7 @@ def _dataset(path: Path, name: str, raw: Any) -> DatasetConfig:
         "delimiter",
         "null_values",
         "integral_floats",
+        "on_changed_file",
     }
     if unknown:
         raise ConfigError(f"unknown keys {sorted(unknown)}", file=str(path), key=key)
@@ -335,6 +340,13 @@ def _dataset(path: Path, name: str, raw: Any) -> DatasetConfig:
         raise ConfigError(
             "integral_floats must be true or false", file=str(path), key=f"{key}.integral_floats"
         )
+    on_changed = raw.get("on_changed_file", "refuse")
+    if on_changed not in ("refuse", "supersede", "append"):
+        raise ConfigError(
+            "on_changed_file is refuse, supersede or append",
+            file=str(path),
+            key=f"{key}.on_changed_file",
+        )
     return DatasetConfig(
         name=name,
         kind=cast(DatasetKind, kind),
@@ -344,4 +356,5 @@ def _dataset(path: Path, name: str, raw: Any) -> DatasetConfig:
         delimiter=delimiter,
         null_values=tuple(nulls),
         integral_floats=integral,
+        on_changed_file=cast(OnChangedFile, on_changed),
     )

@@ -38,6 +38,11 @@ class Paths:
         return self.lake / "_ledger" / "refined"
 
     @property
+    def batch_ledger(self) -> Path:
+        """One row per batch event: failed gate, retracted, superseded, abandoned."""
+        return self.lake / "_ledger" / "batches"
+
+    @property
     def certificates(self) -> Path:
         """One row per certification of a gold version."""
         return self.lake / "_certificates"

@@ -36,11 +36,7 @@ def dataset_status(ws: Workspace, name: str) -> dict[str, Any]:
             layer: delta.version(p.table(layer, name))
             for layer in ("bronze", "silver", "quarantine")
         },
-        "batches": {
-            "ingested": len(batches),
-            "refined": len(refined),
-            "pending": [b.batch_id for b in batches if b.batch_id not in refined],
-        },
+        "batches": _batches(ws, name),
         "last_ingested_at": max((b.ingested_at for b in batches), default=None),
         "last_refined_at": max((r["refined_at"] for r in refined.values()), default=None),
     }
@@ -53,6 +49,25 @@ def dataset_status(ws: Workspace, name: str) -> dict[str, Any]:
     except AireadyError as exc:
         entry.update(contract=None, owners=[], contract_error=exc.message)
     return entry
+
+
+def _batches(ws: Workspace, name: str) -> dict[str, Any]:
+    """Batch counts by state; failed batches with what to do (``aiready batch list`` has all)."""
+    infos = ws.batches(name)
+    by_state: dict[str, int] = {}
+    for b in infos:
+        by_state[b.state] = by_state.get(b.state, 0) + 1
+    return {
+        "ingested": len(infos),
+        "refined": by_state.get("refined", 0),
+        "pending": [b.batch_id for b in infos if b.state in ("pending", "failed-gate")],
+        "failed": [
+            {"batch_id": b.batch_id, "file": b.file, "hint": b.hint}
+            for b in infos
+            if b.state == "failed-gate"
+        ],
+        "states": by_state,
+    }
 
 
 def model_status(ws: Workspace, name: str) -> dict[str, Any]:

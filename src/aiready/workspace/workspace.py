@@ -20,10 +20,11 @@ from aiready import drift as drift_checks
 from aiready.certification import certify as certs
 from aiready.contracts import CompiledContract, LoadedContract, compile_contract, load_contract
 from aiready.engines import GateEngine, get_engine
-from aiready.errors import AireadyError, ContractError, NotFoundError
+from aiready.errors import AireadyError, BatchStateError, ContractError, NotFoundError
 from aiready.feedback import FeedbackStore, Stored, corrections
 from aiready.feedback import report as feedback_report
 from aiready.gates import html
+from aiready.layers import batches as batch_steps
 from aiready.layers import bronze, gold, silver
 from aiready.layers import rebuild as rebuilder
 from aiready.layers.results import IngestResult, RefineResult, RunResult
@@ -197,13 +198,18 @@ class Workspace:
         dataset: str | None = None,
         progress: Progress | None = None,
         parent_run: str | None = None,
+        supersede: bool = False,
     ) -> list[IngestResult]:
-        """Ingest new source files of one or all datasets into bronze."""
+        """Ingest new source files of one or all datasets into bronze; ``supersede``: a file
+        that changed under the same name replaces its earlier batch (else ``on_changed_file``)."""
         results = []
         for ds in self._selected(dataset):
+            if supersede:
+                ds = dataclasses.replace(ds, on_changed_file="supersede")
             with self._run("ingest", ds.name, "bronze", parent_run) as step:
                 result = bronze.ingest(self.paths, ds, progress)
                 result.run_id = run_id = step.run_id
+                self._supersede(ds, result)
                 self._log_ingest(run_id, ds, result)
                 self.tracker.finish(run_id, ok=not result.errors)
                 io = lineage_steps.ingest(self.paths, self.root, result)
@@ -268,6 +274,7 @@ class Workspace:
                     if rebuild
                     else silver.refine(self.paths, ds, contract, progress, self.engine)
                 )
+                batch_steps.record_failed(self.paths, ds.name, result.pending)
                 replay_from = None
                 if replay_quarantine:
                     replay_from = delta.version(self.paths.table("quarantine", ds.name))
@@ -941,6 +948,108 @@ class Workspace:
         """Mark open quarantined rows as rejected by reviewer ``by``; returns how many."""
         self.dataset(dataset)
         return silver.reject_quarantine(self.paths, dataset, by, reason, rows)
+
+    # -- batches ---------------------------------------------------------------------------------
+    def batches(self, dataset: str) -> list[batch_steps.BatchInfo]:
+        """Every bronze batch of ``dataset``: file, sha256, rows, state, rows in each layer."""
+        return batch_steps.listing(self.paths, self.dataset(dataset).name)
+
+    def retract_batch(
+        self, dataset: str, batch_id: str, by: str, reason: str | None = None
+    ) -> batch_steps.BatchChange:
+        """Take a batch's rows out of silver and quarantine (bronze keeps them); audited, with
+        an MLflow run. Strategic data gets each key's previous row back (see layers.batches)."""
+        return self._batch_step("retract", dataset, batch_id, by, reason)
+
+    def supersede_batch(
+        self, dataset: str, batch_id: str, new_batch: str, by: str, reason: str | None = None
+    ) -> batch_steps.BatchChange:
+        """Retract ``batch_id`` as superseded by the (ingested, open) batch ``new_batch``."""
+        new = batch_steps.find(self.paths, self.dataset(dataset).name, new_batch)
+        if new.batch_id in batch_steps.closed(self.paths, dataset):
+            raise BatchStateError(
+                f"batch {new.batch_id} is closed: it cannot supersede another",
+                dataset=dataset,
+                batch=new.batch_id,
+            )
+        return self._batch_step("supersede", dataset, batch_id, by, reason, new.batch_id)
+
+    def abandon_batch(
+        self, dataset: str, batch_id: str, by: str, reason: str | None = None
+    ) -> batch_steps.BatchChange:
+        """Never refine a failed (or pending) batch; bronze keeps it; audited, an MLflow run."""
+        return self._batch_step("abandon", dataset, batch_id, by, reason)
+
+    def _batch_step(
+        self,
+        step_name: str,
+        dataset: str,
+        batch_id: str,
+        by: str,
+        reason: str | None,
+        new_batch: str | None = None,
+        parent: str | None = None,
+    ) -> batch_steps.BatchChange:
+        ds = self.dataset(dataset)
+        with self._run(step_name, ds.name, "silver", parent) as step:
+            if step_name == "abandon":
+                change = batch_steps.abandon(self.paths, ds, batch_id, by, reason)
+            else:
+                key = self.contract(ds.name).primary_key if ds.kind == "strategic" else ()
+                change = batch_steps.retract(
+                    self.paths, ds, batch_id, by, reason, tuple(key), new_batch
+                )
+            change.run_id = step.run_id
+            self._log_batch_change(step.run_id, change)
+            self.tracker.finish(step.run_id, ok=True)
+            self._lineage(step, True)
+        return change
+
+    def _log_batch_change(self, run_id: str | None, change: batch_steps.BatchChange) -> None:
+        """Evidence of a batch decision: an audit record and the run's params and metrics."""
+        counts = {
+            k: getattr(change, k)
+            for k in ("rows_silver_removed", "rows_quarantine_removed", "rows_restored")
+        }
+        text = f"{change.state} batch {change.batch_id} ({change.file})"
+        if change.superseded_by:
+            text += f" by {change.superseded_by}"
+        text += ": " + ", ".join(f"{k} {v}" for k, v in counts.items())
+        if change.reason:
+            text += f"; {change.reason}"
+        if not change.already:
+            decision = Decision(
+                change.by, f"batch.{change.state}", change.dataset, "", True, [], text
+            )
+            audit.append(self.audit_path, self.paths.locks, [decision])
+        self.tracker.log(
+            run_id,
+            params={
+                "batch_id": change.batch_id,
+                "file": change.file,
+                "by": change.by,
+                "reason": change.reason,
+                "superseded_by": change.superseded_by,
+            },
+            metrics={k: float(v) for k, v in counts.items()},
+            tags={"aiready.result": change.state, "aiready.batch_id": change.batch_id},
+        )
+        self.tracker.log_json(run_id, change.asdict(), "batch_change.json")
+
+    def _supersede(self, ds: DatasetConfig, result: IngestResult) -> None:
+        """After ingest: retract the earlier batches each changed file supersedes (in that
+        order, so a crash in between is finished by rerunning ``ingest --supersede``)."""
+        for f in result.files:
+            for old in f.supersedes:
+                self._batch_step(
+                    "supersede",
+                    ds.name,
+                    old,
+                    "ingest --supersede",
+                    f"{f.file} changed: its new content is batch {f.batch_id}",
+                    f.batch_id,
+                    result.run_id,
+                )
 
     def status(self) -> dict[str, Any]:
         """Per dataset: rows per layer, open quarantine, batches, versions, owner, last runs."""
