@@ -58,3 +58,16 @@ def test_cli_report_is_logged_to_mlflow(tmp_path: Path, monkeypatch: pytest.Monk
     experiment = client.get_experiment_by_name("kbws")
     [run] = client.search_runs([experiment.experiment_id], "tags.`aiready.step` = 'report'")
     assert [a.path for a in client.list_artifacts(run.info.run_id)] == ["report.html"]
+
+
+def test_drift_chart_draws_drifted_columns_longer_than_the_threshold() -> None:
+    """A small-sample drift is a tiny p-value: drawn as is, the drifted column would be invisible."""
+    from aiready.scorecard.report import drift_score
+
+    ks_drifted = {"method": "ks", "value": 0.001, "threshold": 0.05, "drifted": True}
+    ks_stable = {"method": "ks", "value": 0.6, "threshold": 0.05, "drifted": False}
+    ws_drifted = {"method": "wasserstein", "value": 0.3, "threshold": 0.1, "drifted": True}
+    ws_stable = {"method": "wasserstein", "value": 0.02, "threshold": 0.1, "drifted": False}
+    for column in (ks_drifted, ks_stable, ws_drifted, ws_stable):
+        assert (drift_score(column) > 1.0) == column["drifted"]
+    assert drift_score({"method": "chisquare", "value": 0.0, "threshold": 0.05}) == 5.0

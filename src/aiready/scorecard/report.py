@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -17,8 +18,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 matplotlib.rcParams["svg.fonttype"] = "none"  # labels stay text: searchable, small, accessible
+import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from aiready.certification.certify import describe_lag  # noqa: E402
 from aiready.drift import latest as latest_drift  # noqa: E402
@@ -68,7 +71,7 @@ def _scorecard(card: dict[str, Any]) -> str:
         f"<span class=muted>({_esc(f['evidence'])})</span></li>"
         for f in card["workspace"]["top_fixes"]
     )
-    fig, ax = plt.subplots(figsize=(8, 2.8))
+    fig, ax = plt.subplots(figsize=(8, 3.0), layout="constrained")
     names = [i["name"] for i in card["items"]]
     width = 0.8 / max(len(names), 1)
     for k, item in enumerate(card["items"]):
@@ -76,7 +79,7 @@ def _scorecard(card: dict[str, Any]) -> str:
         ax.bar(xs, [item["scores"][p] for p in PROPERTIES], width, label=item["name"])
     ax.set_xticks([p + 0.4 - width / 2 for p in range(len(PROPERTIES))], list(PROPERTIES))
     ax.set_ylim(0, 100)
-    ax.legend(fontsize=7, ncol=4)
+    ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
     return (
         f"<table><tr><th>name</th><th>layer</th>{head}<th>overall</th></tr>{''.join(rows)}</table>"
         f"{_svg(fig)}<h3>Top fixes</h3><ol>{fixes or '<li>nothing to fix</li>'}</ol>"
@@ -89,7 +92,7 @@ def _layers(ws: Workspace) -> str:
         layer: [delta.count(ws.paths.table(layer, n)) for n in names]
         for layer in ("bronze", "silver", "quarantine")
     }
-    fig, ax = plt.subplots(figsize=(8, 2.6))
+    fig, ax = plt.subplots(figsize=(8, 2.8), layout="constrained")
     width = 0.27
     for k, (layer, values) in enumerate(counts.items()):
         ax.bar([i + k * width for i in range(len(names))], values, width, label=layer)
@@ -103,7 +106,7 @@ def _layers(ws: Workspace) -> str:
 
 
 def _quality(ws: Workspace) -> str:
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 2.8))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.2), layout="constrained")
     for name in ws.config.datasets:
         batches = sorted(
             ledger.refined(ws.paths.refined_ledger, name).values(), key=lambda r: r["refined_at"]
@@ -116,7 +119,11 @@ def _quality(ws: Workspace) -> str:
                 label=name,
             )
     left.set_title("gate pass rate per batch (%)", fontsize=9)
-    left.tick_params(axis="x", labelsize=6, rotation=30)
+    locator = mdates.AutoDateLocator(maxticks=6)  # type: ignore[no-untyped-call]
+    left.xaxis.set_major_locator(locator)
+    formatter = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
+    left.xaxis.set_major_formatter(formatter)
+    left.tick_params(axis="x", labelsize=7)
     left.legend(fontsize=7)
     reasons: Counter[str] = Counter()
     for name in ws.config.datasets:
@@ -149,6 +156,25 @@ def _gold(ws: Workspace) -> str:
     )
 
 
+P_VALUE_METHODS = ("ks", "chisquare")
+SCORE_CAP = 5.0
+
+
+def drift_score(column: dict[str, Any]) -> float:
+    """How far past its threshold a column is: 1 is the threshold, drifted columns are above it.
+
+    A distance is divided by its threshold; a p-value (where *small* means drift) becomes
+    ``log(p) / log(threshold)``, so a drifted column gets a long bar instead of an invisible one.
+    Capped at ``SCORE_CAP`` so one extreme column does not flatten the others.
+    """
+    value, threshold = float(column["value"]), float(column["threshold"])
+    if column["method"] in P_VALUE_METHODS:
+        score = math.log(max(value, 1e-300)) / math.log(threshold)
+    else:
+        score = value / threshold if threshold else 0.0
+    return min(max(score, 0.0), SCORE_CAP)
+
+
 def _drift(ws: Workspace) -> str:
     found: list[tuple[str, dict[str, Any]]] = []
     for name in [*ws.config.datasets, *ws.config.models]:
@@ -157,17 +183,30 @@ def _drift(ws: Workspace) -> str:
             found.append((name, checked))
     if not found:
         return "<p class=muted>No drift check yet: <code>aiready drift NAME</code>.</p>"
-    fig, axes = plt.subplots(1, len(found), figsize=(4 * len(found), 2.6), squeeze=False)
+    rows = max(len(d["columns"]) for _, d in found)
+    fig, axes = plt.subplots(
+        1,
+        len(found),
+        figsize=(4.5 * len(found), 0.9 + 0.28 * rows),
+        squeeze=False,
+        layout="constrained",
+    )
     for ax, (name, d) in zip(axes[0], found, strict=True):
         cols = d["columns"]
         ax.barh(
             [c["column"] for c in cols],
-            [c["value"] for c in cols],
+            [drift_score(c) for c in cols],
             color=["#c0392b" if c["drifted"] else "#27ae60" for c in cols],
         )
-        ax.set_title(f"{name}: {d['current']} vs {d['reference']}", fontsize=8)
+        ax.axvline(1.0, color="#555", linestyle="--", linewidth=0.8)
+        ax.set_xlim(0, SCORE_CAP)
+        ax.set_xlabel("drift score (1 = threshold)", fontsize=7)
+        ax.set_title(f"{name}\n{d['current']} vs {d['reference']}", fontsize=8)
         ax.tick_params(labelsize=7)
-    return _svg(fig) + "<p class=muted>Red: drifted (distance ≥ 0.1, or p < 0.05).</p>"
+    return _svg(fig) + (
+        "<p class=muted>Red: drifted. The score is distance ÷ threshold (0.1), or, for small "
+        "samples, log(p) ÷ log(0.05); the dashed line is the threshold.</p>"
+    )
 
 
 def _feedback(ws: Workspace) -> str:
@@ -190,7 +229,7 @@ def _feedback(ws: Workspace) -> str:
                 accepted[day] += row["action"] == "accepted"
     if not per_day:
         return "<p class=muted>No feedback yet.</p>"
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 2.6))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.0), layout="constrained")
     for kind, counts in per_day.items():
         xs = sorted(counts)
         left.plot(xs, [counts[x] for x in xs], marker="o", label=kind)
@@ -200,6 +239,9 @@ def _feedback(ws: Workspace) -> str:
     right.plot(decision_days, [accepted[d] / decided[d] for d in decision_days], marker="o")
     right.set_ylim(0, 1)
     right.set_title("decisions accepted (share)", fontsize=9)
+    for ax in (left, right):  # ISO days: few ticks, slanted, so they never overlap
+        ax.xaxis.set_major_locator(MaxNLocator(6))
+        ax.tick_params(axis="x", labelsize=7, labelrotation=30)
     return _svg(fig)
 
 
