@@ -91,5 +91,5 @@ def test_freshness_lag_reads_at_a_glance() -> None:
         "1 min 1 s",
         "1 h",
         "1 d 2 h",
-        "400 d",
+        "1 y 35 d",
     ]

@@ -319,3 +319,53 @@ def test_vacuum_removes_old_files_but_keeps_certified_versions(tmp_path: Path) -
     report = {r["table"]: r for r in certified.vacuum()}
     assert report[".aiready/lake/gold/customer_value"]["protected_versions"] == [0, 1]
     assert len(gold(certified, "customer_value", version=0)) == 3  # time travel still works
+
+
+HISTORIC = "TIMESTAMPTZ '2013-12-31 18:00:00+00'"
+
+
+def test_historic_data_is_certified_against_its_declared_as_of_time(tmp_path: Path) -> None:
+    """Data of 2013 is years old by design: without `as_of` it is stale; with it, fresh then."""
+    sql = {
+        "customer_value": SQL["customer_value"].replace(
+            "count(p.id) AS payments,", f"count(p.id) AS payments, {HISTORIC} AS last_paid_at,"
+        )
+    }
+    ws = build(tmp_path, sql=sql)
+    _with_sla(tmp_path, seconds=86400)
+    ws.ingest()
+    ws.refine()
+    [published] = ws.publish("customer_value")
+    assert not published.certified
+    stale = [r for r in published.certificate_reasons if r.startswith("stale:")]
+    assert len(stale) == 1 and stale[0].endswith(" old, the SLA allows 1 d"), stale
+    assert stale[0].startswith("stale: newest last_paid_at is 12 y "), stale
+    config = tmp_path / "aiready.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "    strategic: true\n", "    strategic: true\n    as_of: 2013-12-31T23:59:59Z\n"
+        )
+    )
+    ws = aiready.Workspace.load(tmp_path)
+    [cert] = ws.certify("customer_value")
+    assert cert.certified, cert.reasons
+    assert cert.freshness_lag_s is not None and 5 * 3600 < cert.freshness_lag_s < 6 * 3600
+    model = next(m for m in ws.status()["models"] if m["model"] == "customer_value")
+    assert model["certified"] and not model["stale"]
+    # the declared time is checked: a time after the SLA window is stale again
+    config.write_text(config.read_text().replace("2013-12-31T23:59:59Z", "2014-01-03T00:00:00Z"))
+    [late] = aiready.Workspace.load(tmp_path).certify("customer_value")
+    assert not late.certified and any(r.startswith("stale:") for r in late.reasons)
+
+
+@pytest.mark.parametrize("value", ["2013-12-31", "2013-12-31T23:59:59", "yesterday"])
+def test_as_of_needs_a_time_with_a_zone(tmp_path: Path, value: str) -> None:
+    build(tmp_path)
+    config = tmp_path / "aiready.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "    strategic: true\n", f"    strategic: true\n    as_of: {value}\n"
+        )
+    )
+    with pytest.raises(aiready.ConfigError, match="as_of must be an ISO 8601 time with a zone"):
+        aiready.Workspace.load(tmp_path)

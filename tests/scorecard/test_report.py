@@ -61,7 +61,7 @@ def test_cli_report_is_logged_to_mlflow(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_drift_chart_draws_drifted_columns_longer_than_the_threshold() -> None:
-    """A small-sample drift is a tiny p-value: drawn as is, the drifted column would be invisible."""
+    """A small-sample drift is a tiny p-value: drawn as is, a drifted column would be invisible."""
     from aiready.scorecard.report import drift_score
 
     ks_drifted = {"method": "ks", "value": 0.001, "threshold": 0.05, "drifted": True}

@@ -163,11 +163,13 @@ def evaluate(
     inputs: dict[str, int],
     now: datetime | None = None,
     policy_gaps: list[str] | None = None,
+    as_of: datetime | None = None,
 ) -> Certificate:
     """Decide whether gold ``model`` at ``version`` may be consumed, with every reason if not.
 
     ``policy_gaps``: why the access policies do not protect this model as they protect its
-    inputs (a row-filtered input without a filter or waiver of its own).
+    inputs (a row-filtered input without a filter or waiver of its own). ``as_of``: the
+    declared time of historic data; freshness is measured then, and the version never goes stale.
     """
     now = now or datetime.now(UTC)
     reasons: list[str] = list(policy_gaps or [])
@@ -190,7 +192,9 @@ def evaluate(
             f"column {finding.column} holds PII ({finding.kind}, "
             f"{finding.share:.0%} of sampled values) but is not classified"
         )
-    lag, fresh_until = _freshness(paths, model, version, contract_raw, now, reasons)
+    lag, fresh_until = _freshness(paths, model, version, contract_raw, as_of or now, reasons)
+    if as_of is not None:
+        fresh_until = None  # a declared as-of time does not pass
     return Certificate(
         model,
         version,
@@ -262,7 +266,7 @@ def describe_lag(seconds: float | None) -> str:
         return "-"
     left = int(round(abs(seconds)))
     parts: list[str] = []
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+    for unit, size in (("y", 365 * 86400), ("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
         if left >= size or (unit == "s" and not parts):
             parts.append(f"{left // size} {unit}")
             left %= size

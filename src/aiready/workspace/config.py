@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -84,6 +85,8 @@ class ModelConfig:
     """Decision-grade: may read operational data only through an aggregation."""
     retrieval: RetrievalConfig | None = None
     """Index this model for AI retrieval (certified versions only)."""
+    as_of: datetime | None = None
+    """Historic data: freshness is measured at this time instead of now (it never goes stale)."""
 
 
 @dataclass(frozen=True)
@@ -248,7 +251,7 @@ def _model(path: Path, name: str, raw: Any) -> ModelConfig:
         raise ConfigError("model names are letters, digits and _", file=str(path), key=key)
     if not isinstance(raw, dict):
         raise ConfigError("a model must be a mapping", file=str(path), key=key)
-    unknown = set(raw) - {"sql", "contract", "primary_key", "strategic", "retrieval"}
+    unknown = set(raw) - {"sql", "contract", "primary_key", "strategic", "retrieval", "as_of"}
     if unknown:
         raise ConfigError(f"unknown keys {sorted(unknown)}", file=str(path), key=key)
     for required in ("sql", "contract"):
@@ -264,7 +267,32 @@ def _model(path: Path, name: str, raw: Any) -> ModelConfig:
     if not isinstance(strategic, bool):
         raise ConfigError("strategic is true or false", file=str(path), key=f"{key}.strategic")
     retrieval = _retrieval(path, f"{key}.retrieval", raw.get("retrieval"))
-    return ModelConfig(name, str(raw["sql"]), str(raw["contract"]), keys, strategic, retrieval)
+    return ModelConfig(
+        name,
+        str(raw["sql"]),
+        str(raw["contract"]),
+        keys,
+        strategic,
+        retrieval,
+        _as_of(path, key, raw.get("as_of")),
+    )
+
+
+def _as_of(path: Path, key: str, value: Any) -> datetime | None:
+    """An ISO 8601 time with its zone (``2013-12-31T23:59:59Z``); a zoneless one is refused."""
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise ConfigError(
+            "as_of must be an ISO 8601 time with a zone, e.g. 2013-12-31T23:59:59Z",
+            file=str(path),
+            key=f"{key}.as_of",
+        )
+    return when
 
 
 def _retrieval(path: Path, key: str, raw: Any) -> RetrievalConfig | None:

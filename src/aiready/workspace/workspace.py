@@ -419,6 +419,7 @@ class Workspace:
                         gate,
                         result.inputs,
                         policy_gaps=self._policy_gaps(name),
+                        as_of=self.model(name).as_of,
                     )
                     cert.corrections = self._new_corrections(name, result.inputs)
                     certs.record(self.paths, cert)
@@ -520,6 +521,7 @@ class Workspace:
                     gate,
                     inputs,
                     policy_gaps=self._policy_gaps(name),
+                    as_of=self.model(name).as_of,
                 )
                 certs.record(self.paths, cert)
                 self._index(self.model(name), cert)
