@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aiready.errors import SourceError
+from aiready.sources import _fast
 from aiready.workspace.config import SourceFormat
 
 csv.field_size_limit(2**31 - 1)  # a 1 MB free-text field is data, not an error
@@ -122,7 +124,120 @@ def _check_columns(path: Path, columns: list[str]) -> None:
         seen.add(name)
 
 
+class _Cursor:
+    """Feeds physical lines to ``csv.reader`` as ``newline=""`` would, tracking where it stands."""
+
+    def __init__(self, lines: _fast.Lines, start: int) -> None:
+        self.lines = lines
+        self.next = start
+        """The next physical line to be read."""
+        self.boundary = True
+        """The last line handed out ended a physical line."""
+        self.consumed: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        while self.next < len(self.lines):
+            text = self.lines.raw(self.next).decode("utf-8", "surrogateescape")
+            parts = list(io.StringIO(text, newline=""))
+            self.next += 1
+            for k, part in enumerate(parts):
+                self.boundary = k == len(parts) - 1
+                self.consumed.append(part)
+                yield part
+
+    def take(self) -> str:
+        raw = "".join(self.consumed)
+        self.consumed.clear()
+        return raw
+
+
 def _read_csv(path: Path, data: bytes, delimiter: str) -> ParsedFile:
+    """Plain lines through Arrow, the rest through the reference reader: the same table, fast."""
+    if delimiter in '"\r\n\x00':
+        return read_csv_reference(path, data, delimiter)
+    lines = _fast.split_lines(data.removeprefix(b"\xef\xbb\xbf"))
+    cursor = _Cursor(lines, 0)
+    reader = csv.reader(cursor, delimiter=delimiter)
+    header = next(reader, None)
+    if header is None:
+        raise SourceError("CSV file is empty: it has no header row", file=str(path))
+    if _has_bad_bytes("".join(header)):
+        raise SourceError("CSV header is not valid UTF-8", file=str(path))
+    header = [h.strip() for h in header]
+    _check_columns(path, header)
+    cursor.take()
+    body = _fast.content(lines)
+    good, blank = _fast.plain(body, len(header), delimiter)
+    builder = _Builder(header)
+    rows = np.zeros(len(lines), np.int64)
+    fast = np.zeros(len(lines), bool)
+    row = 0
+    if not cursor.boundary:  # the header ended inside a physical line (a lone CR)
+        row = _reference_records(reader, cursor, header, builder, row, good)
+    pos, bad = cursor.next, np.flatnonzero(~good)
+    while pos < len(lines):
+        k = int(np.searchsorted(bad, pos))
+        end = int(bad[k]) if k < len(bad) else len(lines)
+        rows[pos:end] = np.arange(row + 1, row + 1 + end - pos)
+        fast[pos:end] = True
+        row, pos = row + end - pos, end
+        if pos < len(lines):
+            cursor = _Cursor(lines, pos)
+            row = _reference_records(csv.reader(cursor, delimiter=delimiter), cursor, header,
+                                     builder, row, good)  # fmt: skip
+            pos = cursor.next
+    fast &= ~blank
+    table = _fast_table(lines, body.filter(pa.array(fast)), fast, rows, header, delimiter)
+    if builder.count:
+        table = pa.concat_tables([table, builder.table()]).sort_by(SOURCE_ROW)
+    return ParsedFile(path, header, table)
+
+
+def _reference_records(
+    reader: Iterator[list[str]],
+    cursor: _Cursor,
+    header: list[str],
+    builder: _Builder,
+    row: int,
+    good: np.ndarray,
+) -> int:
+    """Parse records until one ends where a plain line begins; returns the last row number."""
+    while True:
+        try:
+            fields = next(reader, None)
+        except csv.Error as exc:
+            row += 1
+            builder.add(row, {}, _text(cursor.take()), f"unparsable CSV record: {exc}")
+        else:
+            if fields is None:
+                return row
+            row += 1
+            raw = cursor.take()
+            if fields:
+                builder.add(row, *_csv_record(header, fields, raw))
+        if cursor.boundary and (cursor.next >= len(good) or good[cursor.next]):
+            return row
+
+
+def _fast_table(
+    lines: _fast.Lines,
+    body: pa.Array,
+    mask: np.ndarray,
+    rows: np.ndarray,
+    header: list[str],
+    delimiter: str,
+) -> pa.Table:
+    """The plain lines selected by ``mask`` (``body`` holds them) as a bronze-shaped table."""
+    table = _fast.parse(body, header, delimiter)
+    n = table.num_rows
+    nulls = pa.nulls(n, pa.string())
+    table = table.append_column(SOURCE_ROW, pa.array(rows[mask], pa.int64()))
+    table = table.append_column(MALFORMED, nulls).append_column(RAW, nulls)
+    return table.append_column(RECORD_HASH, _fast.sha256(_fast.with_terminators(lines, mask)))
+
+
+def read_csv_reference(path: Path, data: bytes, delimiter: str) -> ParsedFile:
+    """The reference CSV reader (Python ``csv``, record by record): the fast path must agree."""
     text = data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
     consumed: list[str] = []
 
