@@ -1,4 +1,4 @@
-"""Vectorised CSV pieces: split lines, classify them, parse the plain ones with Arrow, hash with DuckDB.
+"""Vectorised CSV: split lines, classify them, parse the plain ones with Arrow, hash with DuckDB.
 
 A *plain* line holds no quote, no carriage return inside, no NUL, valid UTF-8 and exactly the
 header's number of fields: Python's ``csv`` module would split it on the delimiter and nothing
@@ -36,9 +36,9 @@ class Lines:
 
 
 def split_lines(data: bytes) -> Lines:
-    """Physical lines of ``data``; a final LF ends the last line instead of starting an empty one."""
+    """Physical lines of ``data``; a final LF ends the last line, it starts no empty one."""
     if not data:
-        return Lines(pa.array([], _BIN), 0)  # type: ignore[arg-type]
+        return Lines(pa.array([], _BIN), 0)
     pieces = pc.list_flatten(pc.split_pattern(pa.array([data], _BIN), b"\n"))
     if data.endswith(b"\n"):
         pieces = pieces.slice(0, len(pieces) - 1)
