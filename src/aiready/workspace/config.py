@@ -14,6 +14,7 @@ from aiready.errors import ConfigError
 
 DatasetKind = Literal["operational", "strategic"]
 SourceFormat = Literal["csv", "jsonl", "parquet"]
+SchemaMode = Literal["lenient", "strict"]
 
 CONFIG_FILE = "aiready.yaml"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -44,6 +45,8 @@ class DatasetConfig:
     """Source format; inferred from the source's extension unless given."""
     delimiter: str = ","
     """CSV field delimiter (``\\t`` for .tsv)."""
+    schema: SchemaMode = "lenient"
+    """``strict`` fails a batch whose file has columns the contract lacks or lacks optional ones."""
 
 
 @dataclass(frozen=True)
@@ -289,7 +292,7 @@ def _dataset(path: Path, name: str, raw: Any) -> DatasetConfig:
         raise ConfigError("dataset names are letters, digits and _", file=str(path), key=key)
     if not isinstance(raw, dict):
         raise ConfigError("a dataset must be a mapping", file=str(path), key=key)
-    unknown = set(raw) - {"kind", "source", "contract", "format", "delimiter"}
+    unknown = set(raw) - {"kind", "source", "contract", "format", "delimiter", "schema"}
     if unknown:
         raise ConfigError(f"unknown keys {sorted(unknown)}", file=str(path), key=key)
     kind = raw.get("kind", "operational")
@@ -311,9 +314,13 @@ def _dataset(path: Path, name: str, raw: Any) -> DatasetConfig:
     delimiter = raw.get("delimiter", "\t" if source.lower().endswith(".tsv") else ",")
     if not isinstance(delimiter, str) or len(delimiter) != 1:
         raise ConfigError("delimiter must be one character", file=str(path), key=f"{key}.delimiter")
+    schema = raw.get("schema", "lenient")
+    if schema not in ("lenient", "strict"):
+        raise ConfigError("schema must be lenient or strict", file=str(path), key=f"{key}.schema")
     return DatasetConfig(
         name=name,
         kind=cast(DatasetKind, kind),
+        schema=cast(SchemaMode, schema),
         source=source,
         contract=str(raw["contract"]),
         format=cast(SourceFormat, fmt),

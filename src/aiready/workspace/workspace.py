@@ -147,7 +147,9 @@ class Workspace:
         results = []
         for ds in self._selected(dataset):
             with self._run("ingest", ds.name, "bronze", parent_run) as step:
-                result = bronze.ingest(self.paths, ds, progress)
+                result = bronze.ingest(
+                    self.paths, ds, progress, contract_columns=self._contract_columns(ds.name)
+                )
                 result.run_id = run_id = step.run_id
                 self._log_ingest(run_id, ds, result)
                 self.tracker.finish(run_id, ok=not result.errors)
@@ -156,6 +158,13 @@ class Workspace:
                 self._lineage(step, not result.errors, io, error=errors)
             results.append(result)
         return results
+
+    def _contract_columns(self, name: str) -> list[str]:
+        """Names headers are matched to; a contract that does not compile yet maps nothing."""
+        try:
+            return [c.name for c in self.contract(name).columns]
+        except AireadyError:
+            return []
 
     def _log_ingest(self, run_id: str | None, ds: DatasetConfig, result: IngestResult) -> None:
         done = [f for f in result.files if f.status == "ingested"]
