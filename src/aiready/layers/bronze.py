@@ -210,5 +210,5 @@ def _bronze_rows(parsed: ParsedFile, batch_id: str, rel: str, sha: str, now: dat
         ("_source_sha256", sha, pa.string()),
         ("_ingested_at", now, pa.timestamp("us", tz="UTC")),
     ):
-        table = table.append_column(name, pa.array([value] * n, typ))
+        table = table.append_column(name, pa.repeat(pa.scalar(value, typ), n))
     return table

@@ -1,8 +1,10 @@
 """Vectorised CSV: split lines, classify them, parse the plain ones with Arrow, hash with DuckDB.
 
-A *plain* line holds no quote, no carriage return inside, no NUL, valid UTF-8 and exactly the
-header's number of fields: Python's ``csv`` module would split it on the delimiter and nothing
-else, so Arrow (quoting off) gives the same fields. Every other line goes to the reference reader.
+A *plain* line holds no quote, no carriage return but its line end, no NUL, no leading BOM, valid
+UTF-8 and exactly the header's number of fields: Python's ``csv`` module would split it on the
+delimiter and nothing else, so Arrow (quoting off) gives the same fields. Every other line goes to
+the reference reader. Lines are views into the file's bytes (no copy); a check is skipped when
+the byte it looks for is nowhere in the file.
 """
 
 from __future__ import annotations
@@ -16,63 +18,79 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 _BIN = pa.large_binary()
+_CHUNK = 1 << 26
+
+
+class Disagreement(Exception):
+    """Arrow did not split the plain lines as the reference would: use the reference."""
 
 
 @dataclass(frozen=True)
 class Lines:
-    """A file's physical lines (split on LF, terminator removed)."""
+    """A file's physical lines, each with its LF, as views into the file's bytes."""
 
-    text: pa.LargeBinaryArray
-    terminated: int
-    """How many leading lines had an LF (all, or all but the last)."""
+    data: bytes
+    raw: pa.LargeBinaryArray
+    offsets: np.ndarray
+    """Start of each line in ``data``, plus the end of the last."""
 
     def __len__(self) -> int:
-        return len(self.text)
+        return len(self.raw)
 
-    def raw(self, i: int) -> bytes:
+    def line(self, i: int) -> bytes:
         """Line ``i`` with its LF, as read."""
-        line: bytes = self.text[i].as_py()
-        return line + b"\n" if i < self.terminated else line
+        return self.data[int(self.offsets[i]) : int(self.offsets[i + 1])]
 
 
 def split_lines(data: bytes) -> Lines:
     """Physical lines of ``data``; a final LF ends the last line, it starts no empty one."""
-    if not data:
-        return Lines(pa.array([], _BIN), 0)
-    pieces = pc.list_flatten(pc.split_pattern(pa.array([data], _BIN), b"\n"))
-    if data.endswith(b"\n"):
-        pieces = pieces.slice(0, len(pieces) - 1)
-        return Lines(pieces, len(pieces))
-    return Lines(pieces, len(pieces) - 1)
+    view = np.frombuffer(data, np.uint8)
+    ends = [np.flatnonzero(view[i : i + _CHUNK] == 10) + i + 1 for i in range(0, len(data), _CHUNK)]
+    offsets = np.concatenate([np.zeros(1, np.int64), *ends]).astype(np.int64)
+    if offsets[-1] != len(data):
+        offsets = np.append(offsets, len(data))
+    raw = pa.LargeBinaryArray.from_buffers(
+        _BIN, len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    return Lines(data, raw, offsets)
 
 
-def content(lines: Lines) -> pa.Array:
-    """Lines without one trailing CR (what the csv module treats as part of the line end)."""
-    text = lines.text
-    cr = pc.ends_with(text, b"\r")
-    cut = pc.binary_slice(text, 0, -1)
-    return pc.if_else(cr, cut, text)
+def _has(data: bytes, raw: pa.Array, needle: str) -> np.ndarray:
+    if needle.encode() not in data:
+        return np.zeros(len(raw), bool)
+    return np.asarray(pc.match_substring(raw, needle))
 
 
-def plain(body: pa.Array, fields: int, delimiter: str) -> tuple[np.ndarray, np.ndarray]:
-    """(plain, blank) masks over the lines' ``body`` (see module docstring)."""
-    blank = np.asarray(pc.equal(pc.binary_length(body), 0))
-    special = pc.or_(
-        pc.or_(pc.match_substring(body, '"'), pc.match_substring(body, "\r")),
-        pc.or_(pc.match_substring(body, "\x00"), pc.starts_with(body, "\ufeff")),
-    )  # Arrow would drop a BOM that starts its input
-    count = pc.count_substring(body, delimiter)
-    ok = pc.and_(pc.invert(special), pc.equal(count, fields - 1))
-    good = np.asarray(ok) & _valid_utf8(body) & (fields > 0)
+def plain(lines: Lines, fields: int, delimiter: str) -> tuple[np.ndarray, np.ndarray]:
+    """(plain, blank) masks over the lines (see module docstring); a blank line is plain."""
+    raw, data = lines.raw, lines.data
+    lengths = np.diff(lines.offsets)
+    ends = np.ones(len(raw), np.int64)  # the LF
+    if data and not data.endswith(b"\n"):
+        ends[-1] = 0
+    special = _has(data, raw, '"') | _has(data, raw, "\x00")
+    if b"\r" in data:
+        crlf = np.asarray(pc.ends_with(raw, "\r\n")) | np.asarray(pc.ends_with(raw, "\r"))
+        ends += crlf
+        special |= np.asarray(pc.count_substring(raw, "\r")) > crlf
+    blank = lengths == ends
+    if "\ufeff".encode() in data:
+        special |= np.asarray(pc.starts_with(raw, "\ufeff"))  # Arrow would drop it
+    count = (
+        np.asarray(pc.count_substring(raw, delimiter))
+        if delimiter.encode() in data
+        else np.zeros(len(raw), np.int64)
+    )
+    good = ~special & (count == fields - 1) & (fields > 0) & _valid_utf8(lines)
     return good | blank, blank
 
 
-def _valid_utf8(body: pa.Array) -> np.ndarray:
+def _valid_utf8(lines: Lines) -> np.ndarray:
     try:
-        body.cast(pa.large_string())
-        return np.ones(len(body), bool)
+        lines.raw.cast(pa.large_string())
+        return np.ones(len(lines), bool)
     except pa.ArrowInvalid:  # rare: find the lines, one by one
-        return np.array([_decodes(b) for b in body.to_pylist()], bool)
+        return np.array([_decodes(lines.line(i)) for i in range(len(lines))], bool)
 
 
 def _decodes(line: bytes) -> bool:
@@ -83,24 +101,40 @@ def _decodes(line: bytes) -> bool:
         return False
 
 
-def parse(body: pa.Array, names: list[str], delimiter: str) -> pa.Table:
-    """Split plain, non-blank lines on the delimiter: every field text, as read."""
-    if len(body) == 0:
+def parse(lines: Lines, mask: np.ndarray, names: list[str], delimiter: str) -> pa.Table:
+    """Split the non-blank plain lines picked by ``mask`` on the delimiter: field texts as read."""
+    picked = np.flatnonzero(mask)
+    if len(picked) == 0:
         return pa.table({n: pa.array([], pa.string()) for n in names})
-    buffer = pc.binary_join_element_wise(body, pa.scalar(b"", _BIN), pa.scalar(b"\n", _BIN))
-    data = _contiguous(buffer)
+    first, last = int(picked[0]), int(picked[-1])
+    if last - first + 1 == len(picked):  # one run: parse the file's own bytes, no copy
+        start, stop = int(lines.offsets[first]), int(lines.offsets[last + 1])
+        source = pa.py_buffer(lines.data).slice(start, stop - start)
+    else:
+        source = _contiguous(lines.raw.filter(pa.array(mask)))
     generated = [f"f{i}" for i in range(len(names))]
-    longest = pc.max(pc.binary_length(body)).as_py() or 0
-    block = max(1 << 24, 2 * longest + 16)  # a line never straddles two blocks
-    table = pacsv.read_csv(
-        pa.BufferReader(data),
-        read_options=pacsv.ReadOptions(column_names=generated, block_size=block),
+    longest = int(np.diff(lines.offsets).max())
+    try:
+        table = _read(source, generated, delimiter, longest)
+    except pa.ArrowInvalid as exc:
+        raise Disagreement(str(exc)) from exc
+    if table.num_rows != len(picked):
+        raise Disagreement(f"Arrow read {table.num_rows} plain lines of {len(picked)}")
+    return table.rename_columns(names).combine_chunks()
+
+
+def _read(source: pa.Buffer, generated: list[str], delimiter: str, longest: int) -> pa.Table:
+    return pacsv.read_csv(
+        pa.BufferReader(source),
+        read_options=pacsv.ReadOptions(
+            column_names=generated, block_size=max(1 << 24, 2 * longest + 16)
+        ),  # a line never straddles two blocks
         parse_options=pacsv.ParseOptions(
             delimiter=delimiter,
             quote_char=False,
             escape_char=False,
             newlines_in_values=False,
-            ignore_empty_lines=False,
+            ignore_empty_lines=True,
         ),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(generated, pa.string()),
@@ -110,7 +144,6 @@ def parse(body: pa.Array, names: list[str], delimiter: str) -> pa.Table:
             check_utf8=False,
         ),
     )
-    return table.rename_columns(names).combine_chunks()
 
 
 def _contiguous(values: pa.Array) -> pa.Buffer:
@@ -118,17 +151,9 @@ def _contiguous(values: pa.Array) -> pa.Buffer:
     values = pa.concat_arrays([values]) if values.offset else values
     offsets = np.frombuffer(values.buffers()[1], np.int64, len(values) + 1)
     data = values.buffers()[2]
-    assert data is not None
+    if data is None:
+        return pa.py_buffer(b"")
     return data.slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
-
-
-def with_terminators(lines: Lines, mask: np.ndarray) -> pa.Array:
-    """The raw text (LF included) of the lines selected by ``mask``."""
-    lf = pa.scalar(b"\n", _BIN)
-    raw = pc.binary_join_element_wise(lines.text, lf, pa.scalar(b"", _BIN))
-    if lines.terminated < len(lines):
-        raw = pa.concat_arrays([raw.slice(0, lines.terminated), lines.text.slice(lines.terminated)])
-    return raw.filter(pa.array(mask))
 
 
 def sha256(raw: pa.Array) -> pa.Array:
