@@ -101,25 +101,28 @@ def _decodes(line: bytes) -> bool:
         return False
 
 
+def select(lines: Lines, mask: np.ndarray) -> pa.Array:
+    """The lines picked by ``mask``; a single run is a slice of the file (no copy)."""
+    picked = np.flatnonzero(mask)
+    if len(picked) and int(picked[-1]) - int(picked[0]) + 1 == len(picked):
+        return lines.raw.slice(int(picked[0]), len(picked))
+    return lines.raw.filter(pa.array(mask))
+
+
 def parse(lines: Lines, mask: np.ndarray, names: list[str], delimiter: str) -> pa.Table:
     """Split the non-blank plain lines picked by ``mask`` on the delimiter: field texts as read."""
-    picked = np.flatnonzero(mask)
-    if len(picked) == 0:
+    picked = int(mask.sum())
+    if picked == 0:
         return pa.table({n: pa.array([], pa.string()) for n in names})
-    first, last = int(picked[0]), int(picked[-1])
-    if last - first + 1 == len(picked):  # one run: parse the file's own bytes, no copy
-        start, stop = int(lines.offsets[first]), int(lines.offsets[last + 1])
-        source = pa.py_buffer(lines.data).slice(start, stop - start)
-    else:
-        source = _contiguous(lines.raw.filter(pa.array(mask)))
+    source = _contiguous(select(lines, mask))
     generated = [f"f{i}" for i in range(len(names))]
     longest = int(np.diff(lines.offsets).max())
     try:
         table = _read(source, generated, delimiter, longest)
     except pa.ArrowInvalid as exc:
         raise Disagreement(str(exc)) from exc
-    if table.num_rows != len(picked):
-        raise Disagreement(f"Arrow read {table.num_rows} plain lines of {len(picked)}")
+    if table.num_rows != picked:
+        raise Disagreement(f"Arrow read {table.num_rows} plain lines of {picked}")
     return table.rename_columns(names).combine_chunks()
 
 
@@ -147,9 +150,8 @@ def _read(source: pa.Buffer, generated: list[str], delimiter: str, longest: int)
 
 
 def _contiguous(values: pa.Array) -> pa.Buffer:
-    """The values of a binary array back to back, without a copy."""
-    values = pa.concat_arrays([values]) if values.offset else values
-    offsets = np.frombuffer(values.buffers()[1], np.int64, len(values) + 1)
+    """The values of a binary array (or a slice of one) back to back, without a copy."""
+    offsets = np.frombuffer(values.buffers()[1], np.int64, len(values) + 1, values.offset * 8)
     data = values.buffers()[2]
     if data is None:
         return pa.py_buffer(b"")

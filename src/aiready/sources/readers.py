@@ -230,7 +230,7 @@ def _fast_table(
     nulls = pa.nulls(n, pa.string())
     table = table.append_column(SOURCE_ROW, pa.array(rows[mask], pa.int64()))
     table = table.append_column(MALFORMED, nulls).append_column(RAW, nulls)
-    return table.append_column(RECORD_HASH, _fast.sha256(lines.raw.filter(pa.array(mask))))
+    return table.append_column(RECORD_HASH, _fast.sha256(_fast.select(lines, mask)))
 
 
 def read_csv_reference(path: Path, data: bytes, delimiter: str) -> ParsedFile:
