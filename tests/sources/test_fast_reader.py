@@ -92,3 +92,29 @@ def test_row_numbers_and_hashes_follow_the_file(tmp_path: Path) -> None:
     assert rows[0]["_record_hash"] == hashlib.sha256(b"1,2\n").hexdigest()
     assert rows[3]["_record_hash"] == hashlib.sha256(b"7,8").hexdigest()
     assert rows[2]["_raw"] == "4,5,6\r\n" and rows[2]["_malformed"].startswith("ragged")
+
+
+def test_jsonl_and_parquet_hashes_are_sha256_of_the_record_text(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lines = [b'{"a": 1, "b": "\xc3\xa9"}', b"{bad", b'{"a": "caf\xe9"}']
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(b"\r\n".join(lines) + b"\n")
+    rows = read_source(path, "jsonl").table.to_pylist()
+    assert [r["_record_hash"] for r in rows] == [
+        hashlib.sha256(line).hexdigest() for line in (lines[0], lines[1], b'{"a": "caf\\xe9"}')
+    ]
+    path = tmp_path / "f.parquet"
+    pq.write_table(pa.table({"i": [1, None], "s": ["x", "é"]}), path)
+    rows = read_source(path, "parquet").table.to_pylist()
+    texts = [
+        json.dumps({"i": "1", "s": "x"}),
+        json.dumps({"i": None, "s": "é"}, ensure_ascii=False),
+    ]
+    assert [r["_record_hash"] for r in rows] == [
+        hashlib.sha256(t.encode()).hexdigest() for t in texts
+    ]

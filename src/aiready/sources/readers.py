@@ -8,7 +8,6 @@ Only a file that cannot be read at all (missing, empty CSV without header, corru
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -66,6 +65,7 @@ class _Builder:
     def __init__(self, columns: list[str]) -> None:
         self.columns: dict[str, list[str | None]] = {c: [] for c in columns}
         self.meta: dict[str, list[Any]] = {SOURCE_ROW: [], MALFORMED: [], RAW: [], RECORD_HASH: []}
+        """RECORD_HASH collects the hashed bytes; they are hashed together in ``table()``."""
         self.count = 0
 
     def add(self, row: int, values: dict[str, str | None], raw: str, bad: str | None) -> None:
@@ -77,16 +77,16 @@ class _Builder:
         self.meta[SOURCE_ROW].append(row)
         self.meta[MALFORMED].append(bad)
         self.meta[RAW].append(raw if bad else None)
-        self.meta[RECORD_HASH].append(
-            hashlib.sha256(raw.encode("utf-8", "backslashreplace")).hexdigest()
-        )
+        self.meta[RECORD_HASH].append(raw.encode("utf-8", "backslashreplace"))
         self.count += 1
 
     def table(self) -> pa.Table:
         arrays: dict[str, pa.Array] = {c: pa.array(v, pa.string()) for c, v in self.columns.items()}
         arrays[SOURCE_ROW] = pa.array(self.meta[SOURCE_ROW], pa.int64())
-        for name in (MALFORMED, RAW, RECORD_HASH):
+        for name in (MALFORMED, RAW):
             arrays[name] = pa.array(self.meta[name], pa.string())
+        hashed = pa.array(self.meta[RECORD_HASH], pa.large_binary())
+        arrays[RECORD_HASH] = _fast.sha256(hashed) if self.count else pa.array([], pa.string())
         return pa.table(arrays)
 
 
