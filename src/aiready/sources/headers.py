@@ -56,7 +56,8 @@ def bronze_names(
         if stored and out[sources[0]] not in stored:
             raise SourceError(
                 f"column {sources[0]!r} would be read as {out[sources[0]]!r}, but bronze "
-                f"already holds it as {stored[0]!r}: Delta names are case-insensitive",
+                f"already holds it as {stored[0]!r} (Delta names ignore case): name the contract "
+                f"column {stored[0]!r}",
                 file=str(path),
             )
     return out
