@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +22,8 @@ import pyarrow.compute as pc
 from aiready.errors import AireadyError, SourceError
 from aiready.layers import batches, ledger
 from aiready.layers.results import FileIngest, IngestResult
-from aiready.sources.readers import ParsedFile, read_source
+from aiready.sources.headers import bronze_names
+from aiready.sources.readers import RESERVED, ParsedFile, read_source
 from aiready.storage import dataset_lock, delta
 from aiready.workspace.config import DatasetConfig
 from aiready.workspace.paths import Paths
@@ -88,8 +90,13 @@ def ingest(
     ds: DatasetConfig,
     progress: Progress | None = None,
     files: list[Path] | None = None,
+    contract_columns: Sequence[str] = (),
 ) -> IngestResult:
-    """Ingest every new file of ``ds`` (or the given ``files``) into bronze, one batch per file."""
+    """Ingest every new file of ``ds`` (or the given ``files``) into bronze, one batch per file.
+
+    Header names differing from ``contract_columns`` only in case or spaces are stored under the
+    contract's names (see sources/headers.py); the header as read goes into the commit metadata.
+    """
     result = IngestResult(ds.name)
     from_source = files is None  # given files are aiready's own (accepted corrections)
     files = source_files(paths.root, ds) if files is None else files
@@ -106,7 +113,7 @@ def ingest(
                 if from_source:
                     check_source_path(paths.root, ds, path)
                 supersedes = changed.check(rel, path)
-                done = _ingest_file(paths, ds, path, rel, known, table_path)
+                done = _ingest_file(paths, ds, path, rel, known, table_path, contract_columns)
                 done.supersedes = supersedes
                 result.files.append(done)
             except AireadyError as exc:
@@ -123,6 +130,7 @@ def _ingest_file(
     rel: str,
     known: dict[str, ledger.BatchRecord],
     table_path: Path,
+    contract_columns: Sequence[str],
 ) -> FileIngest:
     data = path.read_bytes() if path.is_file() else b""
     sha = hashlib.sha256(data).hexdigest()
@@ -139,6 +147,8 @@ def _ingest_file(
             f"already ingested as batch {b.batch_id}",
         )
     parsed = read_source(path, ds.format, ds.delimiter)
+    header = parsed.columns
+    parsed = _canonical(parsed, contract_columns, table_path)
     now = datetime.now(UTC)
     batch_id = _in_bronze(table_path, sha)  # set when a crash hit between bronze and ledger
     version = delta.version(table_path)
@@ -148,7 +158,11 @@ def _ingest_file(
             version = delta.append(
                 table_path,
                 _bronze_rows(parsed, batch_id, rel, sha, now),
-                {"aiready.batch_id": batch_id, "aiready.source_file": rel},
+                {
+                    "aiready.batch_id": batch_id,
+                    "aiready.source_file": rel,
+                    "aiready.source_header": json.dumps(header, ensure_ascii=False),
+                },
             )
     record = ledger.BatchRecord(
         ds.name,
@@ -165,6 +179,9 @@ def _ingest_file(
     ledger.record_ingested(paths.ingested_ledger, record)
     known[sha] = record
     note = "header only: no rows" if parsed.table.num_rows == 0 else ""
+    renamed = [f"{a!r} as {b!r}" for a, b in zip(header, parsed.columns, strict=True) if a != b]
+    if renamed:
+        note = "; ".join(filter(None, [note, "read " + ", ".join(renamed)]))
     return FileIngest(
         rel,
         "ingested",
@@ -177,6 +194,17 @@ def _ingest_file(
     )
 
 
+def _canonical(parsed: ParsedFile, contract: Sequence[str], table_path: Path) -> ParsedFile:
+    """The file with its columns under bronze's names (raises SourceError on an ambiguity)."""
+    dt = delta.table(table_path)
+    held = [] if dt is None else [f.name for f in dt.schema().fields if f.name not in RESERVED]
+    names = bronze_names(parsed.path, parsed.columns, contract, held)
+    if all(names[c] == c for c in parsed.columns):
+        return parsed
+    table = parsed.table.rename_columns([names.get(c, c) for c in parsed.table.column_names])
+    return ParsedFile(parsed.path, [names[c] for c in parsed.columns], table)
+
+
 def _bronze_rows(parsed: ParsedFile, batch_id: str, rel: str, sha: str, now: datetime) -> pa.Table:
     n = parsed.table.num_rows
     table = parsed.table
@@ -186,5 +214,5 @@ def _bronze_rows(parsed: ParsedFile, batch_id: str, rel: str, sha: str, now: dat
         ("_source_sha256", sha, pa.string()),
         ("_ingested_at", now, pa.timestamp("us", tz="UTC")),
     ):
-        table = table.append_column(name, pa.array([value] * n, typ))
+        table = table.append_column(name, pa.repeat(pa.scalar(value, typ), n))
     return table

@@ -21,6 +21,7 @@ from aiready.engines import GateEngine, get_engine
 from aiready.engines.duckdb.gate import META_COLUMNS, GateOutcome, Mode
 from aiready.engines.duckdb.sql import lit
 from aiready.errors import ContractError, StorageError
+from aiready.gates.schema import enforce_strict
 from aiready.layers import batches, evolve, ledger
 from aiready.layers.results import RefineResult, ReplayResult
 from aiready.storage import dataset_lock, delta
@@ -87,6 +88,8 @@ def refine(
                 references(paths, contract),
             ) as outcome:
                 result.reports.append(outcome.report)
+                if ds.schema == "strict":
+                    enforce_strict(outcome.report, contract, batch.columns)
                 if outcome.report.rows_in != batch.rows:
                     raise StorageError(
                         f"bronze holds {outcome.report.rows_in} rows of batch "

@@ -8,7 +8,6 @@ Only a file that cannot be read at all (missing, empty CSV without header, corru
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -16,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aiready.errors import SourceError
+from aiready.sources import _fast
 from aiready.workspace.config import SourceFormat
 
 csv.field_size_limit(2**31 - 1)  # a 1 MB free-text field is data, not an error
@@ -64,6 +65,7 @@ class _Builder:
     def __init__(self, columns: list[str]) -> None:
         self.columns: dict[str, list[str | None]] = {c: [] for c in columns}
         self.meta: dict[str, list[Any]] = {SOURCE_ROW: [], MALFORMED: [], RAW: [], RECORD_HASH: []}
+        """RECORD_HASH collects the hashed bytes; they are hashed together in ``table()``."""
         self.count = 0
 
     def add(self, row: int, values: dict[str, str | None], raw: str, bad: str | None) -> None:
@@ -75,16 +77,16 @@ class _Builder:
         self.meta[SOURCE_ROW].append(row)
         self.meta[MALFORMED].append(bad)
         self.meta[RAW].append(raw if bad else None)
-        self.meta[RECORD_HASH].append(
-            hashlib.sha256(raw.encode("utf-8", "backslashreplace")).hexdigest()
-        )
+        self.meta[RECORD_HASH].append(raw.encode("utf-8", "backslashreplace"))
         self.count += 1
 
     def table(self) -> pa.Table:
         arrays: dict[str, pa.Array] = {c: pa.array(v, pa.string()) for c, v in self.columns.items()}
         arrays[SOURCE_ROW] = pa.array(self.meta[SOURCE_ROW], pa.int64())
-        for name in (MALFORMED, RAW, RECORD_HASH):
+        for name in (MALFORMED, RAW):
             arrays[name] = pa.array(self.meta[name], pa.string())
+        hashed = pa.array(self.meta[RECORD_HASH], pa.large_binary())
+        arrays[RECORD_HASH] = _fast.sha256(hashed) if self.count else pa.array([], pa.string())
         return pa.table(arrays)
 
 
@@ -95,7 +97,10 @@ def read_source(path: Path, fmt: SourceFormat, delimiter: str = ",") -> ParsedFi
     except OSError as exc:
         raise SourceError(f"cannot read source file: {exc.strerror}", file=str(path)) from exc
     if fmt == "csv":
-        return _read_csv(path, data, delimiter)
+        try:
+            return _read_csv(path, data, delimiter)
+        except _fast.Disagreement:  # never seen; the reference is always right
+            return read_csv_reference(path, data, delimiter)
     if fmt == "jsonl":
         return _read_jsonl(path, data)
     return _read_parquet(path, data)
@@ -122,7 +127,114 @@ def _check_columns(path: Path, columns: list[str]) -> None:
         seen.add(name)
 
 
+class _Cursor:
+    """Feeds physical lines to ``csv.reader`` as ``newline=""`` would, tracking where it stands."""
+
+    def __init__(self, lines: _fast.Lines, start: int) -> None:
+        self.lines = lines
+        self.next = start
+        """The next physical line to be read."""
+        self.boundary = True
+        """The last line handed out ended a physical line."""
+        self.consumed: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        while self.next < len(self.lines):
+            text = self.lines.line(self.next).decode("utf-8", "surrogateescape")
+            parts = list(io.StringIO(text, newline=""))
+            self.next += 1
+            for k, part in enumerate(parts):
+                self.boundary = k == len(parts) - 1
+                self.consumed.append(part)
+                yield part
+
+    def take(self) -> str:
+        raw = "".join(self.consumed)
+        self.consumed.clear()
+        return raw
+
+
 def _read_csv(path: Path, data: bytes, delimiter: str) -> ParsedFile:
+    """Plain lines through Arrow, the rest through the reference reader: the same table, fast."""
+    if delimiter in '"\r\n\x00':
+        return read_csv_reference(path, data, delimiter)
+    lines = _fast.split_lines(data.removeprefix(b"\xef\xbb\xbf"))
+    cursor = _Cursor(lines, 0)
+    reader = csv.reader(cursor, delimiter=delimiter)
+    header = next(reader, None)
+    if header is None:
+        raise SourceError("CSV file is empty: it has no header row", file=str(path))
+    if _has_bad_bytes("".join(header)):
+        raise SourceError("CSV header is not valid UTF-8", file=str(path))
+    header = [h.strip() for h in header]
+    _check_columns(path, header)
+    cursor.take()
+    good, blank = _fast.plain(lines, len(header), delimiter)
+    builder = _Builder(header)
+    rows = np.zeros(len(lines), np.int64)
+    fast = np.zeros(len(lines), bool)
+    row = 0
+    if not cursor.boundary:  # the header ended inside a physical line (a lone CR)
+        row = _reference_records(reader, cursor, header, builder, row, good)
+    pos, bad = cursor.next, np.flatnonzero(~good)
+    while pos < len(lines):
+        k = int(np.searchsorted(bad, pos))
+        end = int(bad[k]) if k < len(bad) else len(lines)
+        rows[pos:end] = np.arange(row + 1, row + 1 + end - pos)
+        fast[pos:end] = True
+        row, pos = row + end - pos, end
+        if pos < len(lines):
+            cursor = _Cursor(lines, pos)
+            row = _reference_records(csv.reader(cursor, delimiter=delimiter), cursor, header,
+                                     builder, row, good)  # fmt: skip
+            pos = cursor.next
+    fast &= ~blank
+    table = _fast_table(lines, fast, rows, header, delimiter)
+    if builder.count:
+        table = pa.concat_tables([table, builder.table()]).sort_by(SOURCE_ROW)
+    return ParsedFile(path, header, table)
+
+
+def _reference_records(
+    reader: Iterator[list[str]],
+    cursor: _Cursor,
+    header: list[str],
+    builder: _Builder,
+    row: int,
+    good: np.ndarray,
+) -> int:
+    """Parse records until one ends where a plain line begins; returns the last row number."""
+    while True:
+        try:
+            fields = next(reader, None)
+        except csv.Error as exc:
+            row += 1
+            builder.add(row, {}, _text(cursor.take()), f"unparsable CSV record: {exc}")
+        else:
+            if fields is None:
+                return row
+            row += 1
+            raw = cursor.take()
+            if fields:
+                builder.add(row, *_csv_record(header, fields, raw))
+        if cursor.boundary and (cursor.next >= len(good) or good[cursor.next]):
+            return row
+
+
+def _fast_table(
+    lines: _fast.Lines, mask: np.ndarray, rows: np.ndarray, header: list[str], delimiter: str
+) -> pa.Table:
+    """The plain lines selected by ``mask`` as a bronze-shaped table."""
+    table = _fast.parse(lines, mask, header, delimiter)
+    n = table.num_rows
+    nulls = pa.nulls(n, pa.string())
+    table = table.append_column(SOURCE_ROW, pa.array(rows[mask], pa.int64()))
+    table = table.append_column(MALFORMED, nulls).append_column(RAW, nulls)
+    return table.append_column(RECORD_HASH, _fast.sha256(_fast.select(lines, mask)))
+
+
+def read_csv_reference(path: Path, data: bytes, delimiter: str) -> ParsedFile:
+    """The reference CSV reader (Python ``csv``, record by record): the fast path must agree."""
     text = data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
     consumed: list[str] = []
 

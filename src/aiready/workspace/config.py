@@ -16,6 +16,7 @@ from aiready.errors import ConfigError
 DatasetKind = Literal["operational", "strategic"]
 SourceFormat = Literal["csv", "jsonl", "parquet"]
 OnChangedFile = Literal["refuse", "supersede", "append"]
+SchemaMode = Literal["lenient", "strict"]
 
 CONFIG_FILE = "aiready.yaml"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -53,6 +54,8 @@ class DatasetConfig:
     on_changed_file: OnChangedFile = "refuse"
     """A file seen before under the same name with other content: refuse it (until
     ``ingest --supersede``), supersede its earlier batch, or append it as one more batch."""
+    schema: SchemaMode = "lenient"
+    """``strict`` fails a batch whose file has columns the contract lacks or lacks optional ones."""
 
 
 @dataclass(frozen=True)
@@ -334,6 +337,7 @@ def _dataset(path: Path, name: str, raw: Any) -> DatasetConfig:
         "null_values",
         "integral_floats",
         "on_changed_file",
+        "schema",
     }
     if unknown:
         raise ConfigError(f"unknown keys {sorted(unknown)}", file=str(path), key=key)
@@ -375,9 +379,13 @@ def _dataset(path: Path, name: str, raw: Any) -> DatasetConfig:
             file=str(path),
             key=f"{key}.on_changed_file",
         )
+    schema = raw.get("schema", "lenient")
+    if schema not in ("lenient", "strict"):
+        raise ConfigError("schema must be lenient or strict", file=str(path), key=f"{key}.schema")
     return DatasetConfig(
         name=name,
         kind=cast(DatasetKind, kind),
+        schema=cast(SchemaMode, schema),
         source=source,
         contract=str(raw["contract"]),
         format=cast(SourceFormat, fmt),

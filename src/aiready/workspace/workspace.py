@@ -207,7 +207,9 @@ class Workspace:
             if supersede:
                 ds = dataclasses.replace(ds, on_changed_file="supersede")
             with self._run("ingest", ds.name, "bronze", parent_run) as step:
-                result = bronze.ingest(self.paths, ds, progress)
+                result = bronze.ingest(
+                    self.paths, ds, progress, contract_columns=self._contract_columns(ds.name)
+                )
                 result.run_id = run_id = step.run_id
                 self._supersede(ds, result)
                 self._log_ingest(run_id, ds, result)
@@ -217,6 +219,13 @@ class Workspace:
                 self._lineage(step, not result.errors, io, error=errors)
             results.append(result)
         return results
+
+    def _contract_columns(self, name: str) -> list[str]:
+        """Names headers are matched to; a contract that does not compile yet maps nothing."""
+        try:
+            return [c.name for c in self.contract(name).columns]
+        except AireadyError:
+            return []
 
     def _log_ingest(self, run_id: str | None, ds: DatasetConfig, result: IngestResult) -> None:
         done = [f for f in result.files if f.status == "ingested"]
