@@ -75,7 +75,7 @@ def _json_residue(s: str) -> str:
     return f"regexp_replace({emptied}, {lit(_JSON_TOKEN)}, '0', 'g')"
 
 
-_POINT_ZERO = r"[+-]?[0-9]+\.0*"
+_POINT_ZERO = r"[+-]?[0-9]+(\.0*)?"
 _EXPONENT = r"[+-]?[0-9]+(\.[0-9]*)?[eE][+-]?[0-9]{1,3}"
 
 
@@ -83,13 +83,15 @@ def integral(s: str) -> str:
     """Predicate: ``s`` is an integer as tools write one: ``517``, ``517.0``, ``1e3``, ``2.5e1``.
 
     Decided on the text, never through a float (``9007199254740993.0`` stays exact): an exponent
-    form is integral when its significant fraction digits are no more than its exponent.
+    form is integral when its significant fraction digits are no more than its exponent. A CASE,
+    so the common shapes cost one regular expression and only exponent forms pay for the rest.
     """
     digits = f"length(rtrim(regexp_extract({s}, '\\.([0-9]*)', 1), '0'))"
     power = f"TRY_CAST(regexp_extract({s}, '[eE]([+-]?[0-9]+)', 1) AS INTEGER)"
     return (
-        f"(regexp_full_match({s}, {lit(_INT)}) OR regexp_full_match({s}, {lit(_POINT_ZERO)}) "
-        f"OR (regexp_full_match({s}, {lit(_EXPONENT)}) AND {digits} <= {power}))"
+        f"(CASE WHEN regexp_full_match({s}, {lit(_POINT_ZERO)}) THEN TRUE "
+        f"WHEN regexp_full_match({s}, {lit(_EXPONENT)}) THEN coalesce({digits} <= {power}, FALSE) "
+        "ELSE FALSE END)"
     )
 
 
@@ -97,8 +99,11 @@ def cast_value(column: Column, s: str) -> str:
     """The typed value of ``s`` (only evaluated where ``cast_ok`` holds)."""
     if column.family in ("string", "json"):
         return s
-    if column.family == "integer" and column.integral_floats:  # exact: the text is integral
-        return f"TRY_CAST(TRY_CAST({s} AS DECIMAL(38,0)) AS {column.sql_type})"
+    if column.family == "integer" and column.integral_floats:
+        # the text is integral here, so both casts are exact; the first one serves digits (and
+        # DuckDB's 517.0), the DECIMAL route engines whose integer cast refuses a point (Spark)
+        t = column.sql_type
+        return f"coalesce(TRY_CAST({s} AS {t}), TRY_CAST(TRY_CAST({s} AS DECIMAL(38,0)) AS {t}))"
     if column.family == "boolean":
         return f"(lower({s}) IN ('true', '1'))"
     return f"TRY_CAST({s} AS {column.sql_type})"
