@@ -105,7 +105,7 @@ def make_workspace(root: Path, n: int) -> Path:
     (root / "data").mkdir()
     (root / "aiready.yaml").write_text(
         "name: bench\ndatasets:\n  flights:\n    source: data/flights.csv\n"
-        "    contract: contracts/flights.odcs.yaml\n"
+        "    contract: contracts/flights.odcs.yaml\n    null_values: [\"NA\"]\n"
     )
     (root / "contracts/flights.odcs.yaml").write_text(contract())
     csv_path = root / "data/flights.csv"

@@ -9,6 +9,7 @@ anyway for other tools).
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
@@ -143,8 +144,23 @@ class LoadedContract:
     model: OpenDataContractStandard
 
 
+_VALIDATED: dict[str, tuple[dict[str, Any], OpenDataContractStandard]] = {}
+"""sha256 of a contract's bytes → what validating them gave (a run loads each contract often)."""
+_VALIDATED_MAX = 256
+
+
 def load_contract(path: Path) -> LoadedContract:
-    """Load and validate ``path``; a ContractError names the file and the YAML path."""
+    """Load and validate ``path``; a ContractError names the file and the YAML path.
+
+    Bytes already validated in this process are not validated again (same sha256, same result).
+    """
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        digest = ""  # load_yaml names the problem
+    if digest in _VALIDATED:
+        raw, model = _VALIDATED[digest]
+        return LoadedContract(path=path, sha256=digest, raw=copy.deepcopy(raw), model=model)
     raw = load_yaml(path)
     if not isinstance(raw, dict):
         raise ContractError("a contract must be a YAML mapping", file=str(path))
@@ -172,5 +188,7 @@ def load_contract(path: Path) -> LoadedContract:
             file=str(path),
             path=yaml_path(first["loc"]),
         ) from exc
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if len(_VALIDATED) >= _VALIDATED_MAX:
+        _VALIDATED.clear()
+    _VALIDATED[digest] = (copy.deepcopy(raw), model)
     return LoadedContract(path=path, sha256=digest, raw=raw, model=model)
