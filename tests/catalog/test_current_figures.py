@@ -59,3 +59,17 @@ def test_rejected_rows_are_counted_apart_from_open_ones(make_workspace: Workspac
     card = ws.score()
     item = next(i for i in card["items"] if i["name"] == "payments")
     assert item["scores"]["trusted"] > 0
+
+
+def test_a_retracted_batch_leaves_the_figures(make_workspace: WorkspaceFactory) -> None:
+    second = "id,amount,currency\n" + "".join(f"{i},{i}.00,GBP\n" for i in range(100, 110))
+    ws = make_workspace(files={"data/a.csv": ROWS, "data/b.csv": second})
+    ws.ingest()
+    ws.refine()
+    before = entry(ws, "payments")["quality"]
+    assert (before["rows_in"], before["rows_out"]) == (50, 30)
+    bad = next(b for b in ws.batches("payments") if b.file.endswith("b.csv"))
+    ws.retract_batch("payments", bad.batch_id, by="steward", reason="wrong currency feed")
+    after = entry(ws, "payments")["quality"]
+    assert (after["rows_in"], after["rows_out"], after["pass_rate"]) == (40, 30, 0.75)
+    assert after["quarantine"]["open"] == 10

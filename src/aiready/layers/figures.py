@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from aiready.layers import ledger
+from aiready.layers import batches, ledger
 from aiready.storage import delta
 from aiready.workspace.paths import Paths
 
@@ -35,7 +35,12 @@ def quality(paths: Paths, dataset: str) -> dict[str, Any]:
 
     ``pass_rate`` is ``rows_out / rows_in``: the share of refined rows that are in silver today.
     """
-    refined = ledger.refined(paths.refined_ledger, dataset).values()
+    gone = batches.closed(paths, dataset)  # retracted or superseded: no longer counted
+    refined = [
+        r
+        for r in ledger.refined(paths.refined_ledger, dataset).values()
+        if r["batch_id"] not in gone
+    ]
     rows_in = sum(int(r["rows_in"]) for r in refined)
     passed = sum(int(r["rows_out"]) for r in refined)
     status = quarantine_by_status(paths, dataset)
