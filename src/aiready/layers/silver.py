@@ -21,6 +21,7 @@ from aiready.engines import GateEngine, get_engine
 from aiready.engines.duckdb.gate import META_COLUMNS, GateOutcome, Mode
 from aiready.engines.duckdb.sql import lit
 from aiready.errors import ContractError, StorageError
+from aiready.gates.report import GateReport
 from aiready.gates.schema import enforce_strict
 from aiready.layers import batches, evolve, ledger
 from aiready.layers.results import RefineResult, ReplayResult
@@ -66,7 +67,9 @@ def refine(
     bronze_path = paths.table("bronze", ds.name)
     with dataset_lock(paths.locks, ds.name):
         done = ledger.refined(paths.refined_ledger, ds.name)
-        done.update(batches.closed(paths, ds.name))  # retracted, superseded, abandoned: never
+        closed = batches.closed(paths, ds.name)
+        merged = sorted(set(done) - set(closed))  # batches whose rows silver holds now
+        done.update(closed)  # retracted, superseded, abandoned: never
         pending = [
             b for b in ledger.ingested(paths.ingested_ledger, ds.name) if b.batch_id not in done
         ]
@@ -90,6 +93,8 @@ def refine(
                 result.reports.append(outcome.report)
                 if ds.schema == "strict":
                     enforce_strict(outcome.report, contract, batch.columns)
+                if mode == "merge":
+                    _refuse_out_of_order(outcome.report, ds, batch.batch_id, merged)
                 if outcome.report.rows_in != batch.rows:
                     raise StorageError(
                         f"bronze holds {outcome.report.rows_in} rows of batch "
@@ -103,9 +108,29 @@ def refine(
                 result.schema_changes += _publish(
                     paths, ds, contract, batch.batch_id, outcome, mode
                 )
+                merged.append(batch.batch_id)
         result.silver_version = delta.version(paths.table("silver", ds.name))
         result.quarantine_version = delta.version(paths.table("quarantine", ds.name))
     return result
+
+
+def _refuse_out_of_order(
+    report: GateReport, ds: DatasetConfig, batch_id: str, merged: list[str]
+) -> None:
+    """A strategic batch older than one already merged would replace newer master data.
+
+    Batch ids sort in ingest order; a batch retried after a newer one was merged (it failed its
+    gate first) fails instead, with the two ways out: a rebuild merges every batch in bronze
+    order, an abandon drops it.
+    """
+    newer = [b for b in merged if b > batch_id]
+    if newer:
+        report.failures.append(
+            f"batch {batch_id} is older than batch {max(newer)}, already merged into silver: "
+            f"merging it now would replace newer master data. Run `aiready refine {ds.name} "
+            f"--rebuild` (every batch merged in bronze order) or `aiready batch abandon "
+            f"{ds.name} {batch_id} --by NAME`"
+        )
 
 
 def references(paths: Paths, contract: CompiledContract) -> dict[str, delta.Snapshot | None]:
