@@ -132,7 +132,10 @@ def _ingest_file(
     table_path: Path,
     contract_columns: Sequence[str],
 ) -> FileIngest:
-    data = path.read_bytes() if path.is_file() else b""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read source file: {exc.strerror}", file=str(path)) from exc
     sha = hashlib.sha256(data).hexdigest()
     if sha in known:
         b = known[sha]
@@ -146,7 +149,8 @@ def _ingest_file(
             b.columns,
             f"already ingested as batch {b.batch_id}",
         )
-    parsed = read_source(path, ds.format, ds.delimiter)
+    parsed = read_source(path, ds.format, ds.delimiter, data)
+    del data  # the parsed table holds what it needs; the raw copy need not outlive the parse
     header = parsed.columns
     parsed = _canonical(parsed, contract_columns, table_path)
     now = datetime.now(UTC)

@@ -90,12 +90,19 @@ class _Builder:
         return pa.table(arrays)
 
 
-def read_source(path: Path, fmt: SourceFormat, delimiter: str = ",") -> ParsedFile:
-    """Parse one file; raises SourceError naming the file when it cannot be read at all."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(f"cannot read source file: {exc.strerror}", file=str(path)) from exc
+def read_source(
+    path: Path, fmt: SourceFormat, delimiter: str = ",", data: bytes | None = None
+) -> ParsedFile:
+    """Parse one file; raises SourceError naming the file when it cannot be read at all.
+
+    ``data``: the file's bytes when the caller already read them (ingest hashes them first), so
+    the file is read once and what is parsed is exactly what was hashed.
+    """
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SourceError(f"cannot read source file: {exc.strerror}", file=str(path)) from exc
     if fmt == "csv":
         try:
             return _read_csv(path, data, delimiter)
