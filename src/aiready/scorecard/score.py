@@ -18,14 +18,11 @@ import statistics
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import pyarrow.compute as pc
-
 from aiready.catalog import entry
 from aiready.drift import latest as latest_drift
 from aiready.errors import AireadyError
 from aiready.lineage.graph import load_runs
 from aiready.policy.engine import ACTIONS
-from aiready.storage import delta
 
 if TYPE_CHECKING:
     from aiready.workspace.workspace import Workspace
@@ -57,7 +54,7 @@ def _trusted(ws: Workspace, name: str, e: dict[str, Any]) -> list[Check]:
                 else "fix the sources or the contract behind the quarantined rows",
             )
         )
-        open_rows = _open_quarantine(ws, name)
+        open_rows = int((q.get("quarantine") or {}).get("open", 0))
         total = q.get("rows_in") or 0
         checks.append(
             (
@@ -80,11 +77,6 @@ def _trusted(ws: Workspace, name: str, e: dict[str, Any]) -> list[Check]:
             )
         )
     return checks
-
-
-def _open_quarantine(ws: Workspace, name: str) -> int:
-    path = ws.paths.table("quarantine", name)
-    return delta.count(path, pc.field("_status") == "open") if delta.exists(path) else 0
 
 
 def _controlled(ws: Workspace, name: str, e: dict[str, Any], audit_ok: bool) -> list[Check]:

@@ -161,13 +161,8 @@ class _Cursor:
         return raw
 
 
-def _read_csv(path: Path, data: bytes, delimiter: str) -> ParsedFile:
-    """Plain lines through Arrow, the rest through the reference reader: the same table, fast."""
-    if delimiter in '"\r\n\x00':
-        return read_csv_reference(path, data, delimiter)
-    lines = _fast.split_lines(data.removeprefix(b"\xef\xbb\xbf"))
-    cursor = _Cursor(lines, 0)
-    reader = csv.reader(cursor, delimiter=delimiter)
+def _header(path: Path, reader: Iterator[list[str]]) -> list[str]:
+    """The CSV header, trimmed and checked: both readers start the same way."""
     header = next(reader, None)
     if header is None:
         raise SourceError("CSV file is empty: it has no header row", file=str(path))
@@ -175,6 +170,17 @@ def _read_csv(path: Path, data: bytes, delimiter: str) -> ParsedFile:
         raise SourceError("CSV header is not valid UTF-8", file=str(path))
     header = [h.strip() for h in header]
     _check_columns(path, header)
+    return header
+
+
+def _read_csv(path: Path, data: bytes, delimiter: str) -> ParsedFile:
+    """Plain lines through Arrow, the rest through the reference reader: the same table, fast."""
+    if delimiter in '"\r\n\x00':
+        return read_csv_reference(path, data, delimiter)
+    lines = _fast.split_lines(data.removeprefix(b"\xef\xbb\xbf"))
+    cursor = _Cursor(lines, 0)
+    reader = csv.reader(cursor, delimiter=delimiter)
+    header = _header(path, reader)
     cursor.take()
     good, blank = _fast.plain(lines, len(header), delimiter)
     builder = _Builder(header)
@@ -251,13 +257,7 @@ def read_csv_reference(path: Path, data: bytes, delimiter: str) -> ParsedFile:
             yield line
 
     reader = csv.reader(lines(), delimiter=delimiter)
-    header = next(reader, None)
-    if header is None:
-        raise SourceError("CSV file is empty: it has no header row", file=str(path))
-    if _has_bad_bytes("".join(header)):
-        raise SourceError("CSV header is not valid UTF-8", file=str(path))
-    header = [h.strip() for h in header]
-    _check_columns(path, header)
+    header = _header(path, reader)
     consumed.clear()
     builder = _Builder(header)
     row = 0

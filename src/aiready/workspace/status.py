@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import pyarrow.compute as pc
-
 from aiready.certification import certify
 from aiready.errors import AireadyError
 from aiready.layers import figures, ledger
@@ -22,6 +20,7 @@ def dataset_status(ws: Workspace, name: str) -> dict[str, Any]:
     p = ws.paths
     batches = ledger.ingested(p.ingested_ledger, name)
     refined = ledger.refined(p.refined_ledger, name)
+    held = figures.quarantine_by_status(p, name)
     entry: dict[str, Any] = {
         "dataset": name,
         "kind": ds.kind,
@@ -30,8 +29,8 @@ def dataset_status(ws: Workspace, name: str) -> dict[str, Any]:
             "silver": delta.count(p.table("silver", name)),
             "quarantine": delta.count(p.table("quarantine", name)),
         },
-        "quarantine": figures.quarantine_by_status(p, name),
-        "quarantine_open": delta.count(p.table("quarantine", name), pc.field("_status") == "open"),
+        "quarantine": held,
+        "quarantine_open": held["open"],
         "versions": {
             layer: delta.version(p.table(layer, name))
             for layer in ("bronze", "silver", "quarantine")
