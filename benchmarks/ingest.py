@@ -3,6 +3,7 @@
     python benchmarks/ingest.py                    # 336,776 rows (nycflights13's size)
     python benchmarks/ingest.py --rows 5000000
     python benchmarks/ingest.py --profile          # where refine spends its time
+    python benchmarks/ingest.py --repeat 5         # runs per contender (default 3), best counts
 
 The file is written the way pandas writes nycflights13 (19 columns, integers with gaps as
 ``517.0``, missing values as ``NA``, nothing quoted). Each contender runs in its own spawned
@@ -105,7 +106,7 @@ def make_workspace(root: Path, n: int) -> Path:
     (root / "data").mkdir()
     (root / "aiready.yaml").write_text(
         "name: bench\ndatasets:\n  flights:\n    source: data/flights.csv\n"
-        "    contract: contracts/flights.odcs.yaml\n    null_values: [\"NA\"]\n"
+        '    contract: contracts/flights.odcs.yaml\n    null_values: ["NA"]\n'
     )
     (root / "contracts/flights.odcs.yaml").write_text(contract())
     csv_path = root / "data/flights.csv"
@@ -213,6 +214,8 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=336_776)
     parser.add_argument("--no-reference", action="store_true", help="skip the slow reader")
     parser.add_argument("--profile", action="store_true", help="print refine's profile")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per contender; the fastest "
+                        "counts (the peak RSS is the highest seen)")  # fmt: skip
     args = parser.parse_args()
     n = args.rows
     root = WORK / f"ingest_{n}"
@@ -224,13 +227,19 @@ def main() -> int:
                               "rows": n, "csv_mb": mb, "runs": []}  # fmt: skip
     names = ["baseline", "ingest", "ingest+refine"] + ([] if args.no_reference else ["ingest-ref"])
     results: dict[str, dict[str, Any]] = {}
-    for name in names:
-        _fresh_state(root)
-        res = run_in_child(name, root, args.profile)
-        if res is None:
-            print(f"{name:13s} failed")
-            continue
-        results[name] = res
+    for _ in range(args.repeat):  # interleaved, so a noisy neighbour hits every contender alike
+        for name in names:
+            _fresh_state(root)
+            res = run_in_child(name, root, args.profile)
+            if res is None:
+                print(f"{name:13s} failed")
+                continue
+            best = results.get(name)
+            if best is None or res["seconds"] < best["seconds"]:
+                res["peak_rss_mb"] = max(res["peak_rss_mb"], best["peak_rss_mb"] if best else 0)
+                results[name] = res
+            else:
+                best["peak_rss_mb"] = max(best["peak_rss_mb"], res["peak_rss_mb"])
     base = results["baseline"]["seconds"]
     for name, res in results.items():
         profile = res.pop("profile", None)
@@ -239,8 +248,11 @@ def main() -> int:
         print(
             f"{name:13s} {res['seconds']:7.2f}s  peak RSS {res['peak_rss_mb']:6.0f} MB  "
             f"{res['ratio_vs_baseline']:5.2f}× baseline"
-            + (f"  (ingest {res['ingest_seconds']:.2f}s, refine {res['refine_seconds']:.2f}s)"
-               if "ingest_seconds" in res else "")  # fmt: skip
+            + (
+                f"  (ingest {res['ingest_seconds']:.2f}s, refine {res['refine_seconds']:.2f}s)"
+                if "ingest_seconds" in res
+                else ""
+            )  # fmt: skip
         )
         if profile:
             print(profile)

@@ -34,7 +34,7 @@ def _file(header: str, rows: list[list[str]], sep: str, ends: list[str]) -> byte
     )
 
 
-def _same(data: bytes, sep: str) -> None:
+def _same(data: bytes, sep: str, chunk_lines: int = 500_000) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "f.csv"
         path.write_bytes(data)
@@ -42,10 +42,10 @@ def _same(data: bytes, sep: str) -> None:
             expected = read_csv_reference(path, data, sep)
         except SourceError as exc:
             with pytest.raises(SourceError) as info:
-                read_source(path, "csv", sep)
+                read_source(path, "csv", sep, chunk_lines=chunk_lines)
             assert info.value.message == exc.message
             return
-        got = read_source(path, "csv", sep)
+        got = read_source(path, "csv", sep, chunk_lines=chunk_lines)
         assert got.columns == expected.columns
         assert got.table.schema == expected.table.schema
         assert got.table.to_pylist() == expected.table.to_pylist()
@@ -59,26 +59,37 @@ def _same(data: bytes, sep: str) -> None:
     ends=st.lists(st.sampled_from(["\n", "\r\n", "", "\r"]), min_size=1, max_size=3),
     prefix=raw_bytes,
     junk=raw_bytes,
+    chunk=st.sampled_from([1, 2, 3, 7, 500_000]),
 )
-@example(sep=",", width=2, rows=[["1", '"a\nb"'], ["2", "3"]], ends=["\n"], prefix=b"", junk=b"")
+@example(sep=",", width=2, rows=[["1", '"a\nb"'], ["2", "3"]], ends=["\n"], prefix=b"", junk=b"",
+         chunk=1)  # fmt: skip
 @example(sep=";", width=2, rows=[["1", "2"], [], ["3"]], ends=["\r\n"], prefix=b"\xef\xbb\xbf",
-         junk=b"\xff")  # fmt: skip
+         junk=b"\xff", chunk=500_000)  # fmt: skip
 def test_fast_reader_equals_reference(
-    sep: str, width: int, rows: list[list[str]], ends: list[str], prefix: bytes, junk: bytes
+    sep: str,
+    width: int,
+    rows: list[list[str]],
+    ends: list[str],
+    prefix: bytes,
+    junk: bytes,
+    chunk: int,
 ) -> None:
+    """Whatever the chunk size: ingest parses in windows, a record never splits across two."""
     header = sep.join(f"c{i}" for i in range(width))
-    _same(prefix + _file(header, rows, sep, ends) + junk, sep)
+    _same(prefix + _file(header, rows, sep, ends) + junk, sep, chunk)
 
 
 @settings(max_examples=100, deadline=None)
 @given(rows=st.lists(st.lists(st.integers(0, 99).map(str), min_size=3, max_size=3), max_size=30),
-       bad=st.lists(st.integers(0, 29), max_size=4))  # fmt: skip
-def test_mostly_plain_file_with_a_few_hard_lines(rows: list[list[str]], bad: list[int]) -> None:
+       bad=st.lists(st.integers(0, 29), max_size=4), chunk=st.integers(1, 12))  # fmt: skip
+def test_mostly_plain_file_with_a_few_hard_lines(
+    rows: list[list[str]], bad: list[int], chunk: int
+) -> None:
     """The common shape: long runs of Arrow lines around a few reference records."""
     for i in bad:
         if i < len(rows):
             rows[i][1] = ['"x\ny"', "a,b", "\udcff", '"q""q"'][i % 4]
-    _same(_file("a,b,c", rows, ",", ["\n"]), ",")
+    _same(_file("a,b,c", rows, ",", ["\n"]), ",", chunk)
 
 
 def test_r_style_quoted_text_equals_reference() -> None:

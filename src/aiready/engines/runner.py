@@ -48,11 +48,23 @@ class SqlRunner(Protocol):
         """Forget these relations (missing ones are ignored)."""
 
 
-def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that never tries to download an extension, in UTC."""
-    con = duckdb.connect(
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    )
+def connect(
+    memory_limit: str | None = None, temp_directory: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that never tries to download an extension, in UTC.
+
+    With ``memory_limit``, DuckDB spills what does not fit to ``temp_directory`` (never to its
+    default, ``.tmp`` in whatever directory the process was started from).
+    """
+    config: dict[str, Any] = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    }
+    if memory_limit is not None:
+        config["memory_limit"] = memory_limit
+    if temp_directory is not None:
+        config["temp_directory"] = temp_directory
+    con = duckdb.connect(config=config)
     con.execute("SET TimeZone = 'UTC'")
     return con
 

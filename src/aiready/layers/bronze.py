@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import itertools
 import json
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from aiready.errors import AireadyError, SourceError
 from aiready.layers import batches, ledger
 from aiready.layers.results import FileIngest, IngestResult
 from aiready.sources.headers import bronze_names
-from aiready.sources.readers import RESERVED, ParsedFile, read_source
+from aiready.sources.readers import MALFORMED, RESERVED, SourceStream, open_source
 from aiready.storage import dataset_lock, delta
 from aiready.workspace.config import DatasetConfig
 from aiready.workspace.paths import Paths
@@ -149,69 +150,93 @@ def _ingest_file(
             b.columns,
             f"already ingested as batch {b.batch_id}",
         )
-    parsed = read_source(path, ds.format, ds.delimiter, data)
-    del data  # the parsed table holds what it needs; the raw copy need not outlive the parse
-    header = parsed.columns
-    parsed = _canonical(parsed, contract_columns, table_path)
+    stream = open_source(path, ds.format, ds.delimiter, data)
+    del data  # the stream keeps what it needs; the raw copy need not outlive the parse
+    header = stream.columns
+    names = _canonical(stream, contract_columns, table_path)
+    columns = [names[c] for c in header]
     now = datetime.now(UTC)
     batch_id = _in_bronze(table_path, sha)  # set when a crash hit between bronze and ledger
     version = delta.version(table_path)
+    rows = _Rows(stream, names)
     if batch_id is None:
         batch_id = new_batch_id(now)
-        if parsed.table.num_rows:
+        first = rows.reader(batch_id, rel, sha, now)
+        if first is not None:  # a header-only file adds no commit
+            pending, bid = [first], batch_id
+
+            def fresh() -> pa.RecordBatchReader | None:
+                return pending.pop() if pending else rows.reader(bid, rel, sha, now)
+
             version = delta.append(
                 table_path,
-                _bronze_rows(parsed, batch_id, rel, sha, now),
+                fresh,
                 {
                     "aiready.batch_id": batch_id,
                     "aiready.source_file": rel,
                     "aiready.source_header": json.dumps(header, ensure_ascii=False),
                 },
             )
+    else:
+        rows.count()
     record = ledger.BatchRecord(
-        ds.name,
-        batch_id,
-        rel,
-        sha,
-        ds.format,
-        parsed.columns,
-        parsed.table.num_rows,
-        parsed.malformed,
-        version or 0,
-        now,
+        ds.name, batch_id, rel, sha, ds.format, columns, rows.n, rows.malformed, version or 0, now
     )
     ledger.record_ingested(paths.ingested_ledger, record)
     known[sha] = record
-    note = "header only: no rows" if parsed.table.num_rows == 0 else ""
-    renamed = [f"{a!r} as {b!r}" for a, b in zip(header, parsed.columns, strict=True) if a != b]
+    note = "header only: no rows" if rows.n == 0 else ""
+    renamed = [f"{a!r} as {b!r}" for a, b in zip(header, columns, strict=True) if a != b]
     if renamed:
         note = "; ".join(filter(None, [note, "read " + ", ".join(renamed)]))
-    return FileIngest(
-        rel,
-        "ingested",
-        sha,
-        batch_id,
-        parsed.table.num_rows,
-        parsed.malformed,
-        parsed.columns,
-        note,
-    )
+    return FileIngest(rel, "ingested", sha, batch_id, rows.n, rows.malformed, columns, note)
 
 
-def _canonical(parsed: ParsedFile, contract: Sequence[str], table_path: Path) -> ParsedFile:
-    """The file with its columns under bronze's names (raises SourceError on an ambiguity)."""
+class _Rows:
+    """A file's bronze rows as a stream of chunks, counted as they are written.
+
+    Each ``reader`` call parses the file again from its bytes (a retried commit re-reads it), so
+    at most one chunk of parsed rows is in memory however large the file.
+    """
+
+    def __init__(self, stream: SourceStream, names: dict[str, str]) -> None:
+        self.stream = stream
+        self.names = names
+        self.n = 0
+        self.malformed = 0
+
+    def _tables(self) -> Iterator[pa.Table]:
+        self.n = self.malformed = 0
+        for chunk in self.stream.chunks():
+            self.n += chunk.num_rows
+            self.malformed += chunk.num_rows - chunk.column(MALFORMED).null_count
+            yield chunk.rename_columns([self.names.get(c, c) for c in chunk.column_names])
+
+    def count(self) -> None:
+        for _ in self._tables():
+            pass
+
+    def reader(
+        self, batch_id: str, rel: str, sha: str, now: datetime
+    ) -> pa.RecordBatchReader | None:
+        """The rows with their provenance columns, or None when the file holds no record."""
+        tables = (_bronze_rows(t, batch_id, rel, sha, now) for t in self._tables())
+        first = next(tables, None)
+        if first is None:
+            return None
+        schema = first.schema
+        rest = (b for t in tables for b in t.cast(schema).to_batches())
+        return pa.RecordBatchReader.from_batches(schema, itertools.chain(first.to_batches(), rest))
+
+
+def _canonical(stream: SourceStream, contract: Sequence[str], table_path: Path) -> dict[str, str]:
+    """Bronze's name for each column of the file (raises SourceError on an ambiguity)."""
     dt = delta.table(table_path)
     held = [] if dt is None else [f.name for f in dt.schema().fields if f.name not in RESERVED]
-    names = bronze_names(parsed.path, parsed.columns, contract, held)
-    if all(names[c] == c for c in parsed.columns):
-        return parsed
-    table = parsed.table.rename_columns([names.get(c, c) for c in parsed.table.column_names])
-    return ParsedFile(parsed.path, [names[c] for c in parsed.columns], table)
+    return bronze_names(stream.path, stream.columns, contract, held)
 
 
-def _bronze_rows(parsed: ParsedFile, batch_id: str, rel: str, sha: str, now: datetime) -> pa.Table:
-    n = parsed.table.num_rows
-    table = parsed.table
+def _bronze_rows(table: pa.Table, batch_id: str, rel: str, sha: str, now: datetime) -> pa.Table:
+    n = table.num_rows
     for name, value, typ in (
         ("_batch_id", batch_id, pa.string()),
         ("_source_file", rel, pa.string()),

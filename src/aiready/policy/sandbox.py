@@ -49,9 +49,7 @@ def open_sandbox(relations: Mapping[str, Any]) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def run(
-    con: duckdb.DuckDBPyConnection, sql: str, timeout_s: float = DEFAULT_TIMEOUT_S
-) -> pa.Table:
+def run(con: duckdb.DuckDBPyConnection, sql: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> pa.Table:
     """Run ``sql`` in ``con``; interrupt it after ``timeout_s`` seconds."""
     expired = threading.Event()
     lock = threading.Lock()  # the timer never interrupts a connection being closed

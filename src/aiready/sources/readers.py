@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,27 @@ class ParsedFile:
         return int(self.table.num_rows - self.table.column(MALFORMED).null_count)
 
 
+CHUNK_LINES = 500_000
+"""Physical lines parsed per chunk: ingest holds one chunk's table at a time, not the file's."""
+
+
+@dataclass(frozen=True)
+class SourceStream:
+    """One source file, parsed chunk by chunk on demand (each call of ``chunks`` starts over).
+
+    Chunks are in source order and share one schema; together they are exactly the table
+    ``read_source`` returns. A header that cannot be read raises when the stream is opened.
+    """
+
+    path: Path
+    columns: list[str]
+    _chunks: Callable[[], Iterator[pa.Table]]
+
+    def chunks(self) -> Iterator[pa.Table]:
+        """The file's records as tables of at most about ``CHUNK_LINES`` rows each."""
+        return self._chunks()
+
+
 class _Builder:
     """Collects records column-wise; unknown columns are back-filled with nulls."""
 
@@ -91,12 +112,36 @@ class _Builder:
 
 
 def read_source(
-    path: Path, fmt: SourceFormat, delimiter: str = ",", data: bytes | None = None
+    path: Path,
+    fmt: SourceFormat,
+    delimiter: str = ",",
+    data: bytes | None = None,
+    chunk_lines: int = CHUNK_LINES,
 ) -> ParsedFile:
-    """Parse one file; raises SourceError naming the file when it cannot be read at all.
+    """Parse one file whole; raises SourceError naming the file when it cannot be read at all."""
+    stream = open_source(path, fmt, delimiter, data, chunk_lines)
+    chunks = list(stream.chunks())
+    if not chunks:
+        return _empty(stream.columns, path)
+    return ParsedFile(path, stream.columns, pa.concat_tables(chunks))
+
+
+def _empty(columns: list[str], path: Path) -> ParsedFile:
+    return ParsedFile(path, columns, _Builder(columns).table())
+
+
+def open_source(
+    path: Path,
+    fmt: SourceFormat,
+    delimiter: str = ",",
+    data: bytes | None = None,
+    chunk_lines: int = CHUNK_LINES,
+) -> SourceStream:
+    """Open one file for chunked parsing; raises SourceError when it cannot be read at all.
 
     ``data``: the file's bytes when the caller already read them (ingest hashes them first), so
-    the file is read once and what is parsed is exactly what was hashed.
+    the file is read once and what is parsed is exactly what was hashed. CSV is parsed in
+    chunks of ``chunk_lines`` physical lines; JSONL and Parquet in one.
     """
     if data is None:
         try:
@@ -104,13 +149,9 @@ def read_source(
         except OSError as exc:
             raise SourceError(f"cannot read source file: {exc.strerror}", file=str(path)) from exc
     if fmt == "csv":
-        try:
-            return _read_csv(path, data, delimiter)
-        except _fast.Disagreement:  # never seen; the reference is always right
-            return read_csv_reference(path, data, delimiter)
-    if fmt == "jsonl":
-        return _read_jsonl(path, data)
-    return _read_parquet(path, data)
+        return _csv_stream(path, data, delimiter, chunk_lines)
+    parsed = _read_jsonl(path, data) if fmt == "jsonl" else _read_parquet(path, data)
+    return SourceStream(path, parsed.columns, lambda: iter([parsed.table]))
 
 
 def _text(raw: str) -> str:
@@ -173,39 +214,68 @@ def _header(path: Path, reader: Iterator[list[str]]) -> list[str]:
     return header
 
 
-def _read_csv(path: Path, data: bytes, delimiter: str) -> ParsedFile:
+def _csv_stream(path: Path, data: bytes, delimiter: str, chunk_lines: int) -> SourceStream:
     """Plain lines through Arrow, the rest through the reference reader: the same table, fast."""
     if delimiter in '"\r\n\x00':
-        return read_csv_reference(path, data, delimiter)
+        whole = read_csv_reference(path, data, delimiter)
+        return SourceStream(path, whole.columns, lambda: iter([whole.table]))
     lines = _fast.split_lines(data.removeprefix(b"\xef\xbb\xbf"))
     cursor = _Cursor(lines, 0)
+    header = _header(path, csv.reader(cursor, delimiter=delimiter))
+
+    def chunks() -> Iterator[pa.Table]:
+        try:
+            yield from _csv_chunks(lines, header, delimiter, max(chunk_lines, 1))
+        except _fast.Disagreement:  # never seen; the reference is always right
+            yield read_csv_reference(path, data, delimiter).table
+
+    return SourceStream(path, header, chunks)
+
+
+def _csv_chunks(
+    lines: _fast.Lines, header: list[str], delimiter: str, chunk_lines: int
+) -> Iterator[pa.Table]:
+    """Windows of about ``chunk_lines`` physical lines, each as one bronze-shaped table.
+
+    A record the reference reader starts in one window may run past its end (a quoted line
+    break); the next window starts where that record ended, so no record is split or repeated.
+    The whole file is classified up front (cheap, vectorised); only parsing is windowed.
+    """
+    cursor = _Cursor(lines, 0)
     reader = csv.reader(cursor, delimiter=delimiter)
-    header = _header(path, reader)
+    next(reader)  # the header, checked when the stream was opened
     cursor.take()
     good, blank = _fast.plain(lines, len(header), delimiter)
+    bad = np.flatnonzero(~good)
+    row, pos = 0, cursor.next
     builder = _Builder(header)
-    rows = np.zeros(len(lines), np.int64)
-    fast = np.zeros(len(lines), bool)
-    row = 0
     if not cursor.boundary:  # the header ended inside a physical line (a lone CR)
         row = _reference_records(reader, cursor, header, builder, row, good)
-    pos, bad = cursor.next, np.flatnonzero(~good)
+        pos = cursor.next
     while pos < len(lines):
-        k = int(np.searchsorted(bad, pos))
-        end = int(bad[k]) if k < len(bad) else len(lines)
-        rows[pos:end] = np.arange(row + 1, row + 1 + end - pos)
-        fast[pos:end] = True
-        row, pos = row + end - pos, end
-        if pos < len(lines):
-            cursor = _Cursor(lines, pos)
-            row = _reference_records(csv.reader(cursor, delimiter=delimiter), cursor, header,
-                                     builder, row, good)  # fmt: skip
-            pos = cursor.next
-    fast &= ~blank
-    table = _fast_table(lines, fast, rows, header, delimiter)
-    if builder.count:
-        table = pa.concat_tables([table, builder.table()]).sort_by(SOURCE_ROW)
-    return ParsedFile(path, header, table)
+        start, stop = pos, min(pos + chunk_lines, len(lines))
+        fast = np.zeros(len(lines), bool)
+        rows = np.zeros(len(lines), np.int64)
+        while pos < stop:
+            k = int(np.searchsorted(bad, pos))
+            end = min(int(bad[k]) if k < len(bad) else len(lines), stop)
+            rows[pos:end] = np.arange(row + 1, row + 1 + end - pos)
+            fast[pos:end] = True
+            row, pos = row + end - pos, end
+            if pos < stop and not good[pos]:
+                cursor = _Cursor(lines, pos)
+                row = _reference_records(csv.reader(cursor, delimiter=delimiter), cursor, header,
+                                         builder, row, good)  # fmt: skip
+                pos = cursor.next
+        fast[start:pos] &= ~blank[start:pos]
+        table = _fast_table(lines, fast, rows, header, delimiter)
+        if builder.count:
+            table = pa.concat_tables([table, builder.table()]).sort_by(SOURCE_ROW)
+            builder = _Builder(header)
+        if table.num_rows:
+            yield table
+    if builder.count:  # only records that began inside the header's last physical line
+        yield builder.table()
 
 
 def _reference_records(

@@ -94,7 +94,9 @@ class Workspace:
     def engine(self) -> GateEngine:
         """The engine that runs gates and gold models (started on first use)."""
         if self._gate is None:
-            self._gate = get_engine(self.engine_config.name, **self.engine_config.options())
+            self._gate = get_engine(
+                self.engine_config.name, **self.engine_config.options(self.paths.state / "tmp")
+            )
         return self._gate
 
     # -- datasets and contracts ------------------------------------------------------------------

@@ -735,8 +735,13 @@ class SqlGate:
 class DuckDBGate(SqlGate):
     """The default engine: the plan runs in an embedded, in-memory DuckDB."""
 
-    def __init__(self, runner: SqlRunner | None = None) -> None:
-        super().__init__(runner or DuckDBRunner())
+    def __init__(
+        self,
+        runner: SqlRunner | None = None,
+        memory_limit: str | None = None,
+        temp_directory: str | None = None,
+    ) -> None:
+        super().__init__(runner or DuckDBRunner(connect(memory_limit, temp_directory)))
 
 
 def _relationship_views(contract: CompiledContract) -> dict[str, str]:
