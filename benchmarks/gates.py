@@ -73,9 +73,9 @@ RULES = {  # rule id → violation predicate on the bronze strings (what the bas
 
 def make_bronze(root: Path, n: int) -> None:
     """A workspace whose bronze table holds ``n`` rows as `aiready ingest` would write them."""
+    from aiready.config.paths import Paths
     from aiready.layers import ledger
     from aiready.storage import delta
-    from aiready.workspace.paths import Paths
 
     rng = np.random.default_rng(42)
     shutil.rmtree(root, ignore_errors=True)

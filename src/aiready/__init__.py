@@ -8,6 +8,7 @@ quarantined with reasons) on Delta Lake, with every step recorded as evidence in
     >>> ws.run().raise_on_failure()                  # doctest: +SKIP
 """
 
+from aiready.config.models import LineageConfig, RetrievalConfig
 from aiready.contracts import (
     Column,
     CompiledContract,
@@ -53,7 +54,6 @@ from aiready.policy import AccessDenied, AuditTampered, Decision, PolicyError
 from aiready.reasons import Category, ReasonCode
 from aiready.retrieval import Hit, RetrieveResult
 from aiready.workspace import DatasetConfig, ModelConfig, Workspace, WorkspaceConfig
-from aiready.workspace.config import LineageConfig, RetrievalConfig
 
 __version__ = "0.1.0"
 

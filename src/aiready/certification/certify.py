@@ -25,7 +25,7 @@ from aiready.layers import ledger
 from aiready.storage import delta
 
 if TYPE_CHECKING:  # a runtime import would load the whole workspace package first
-    from aiready.workspace.paths import Paths
+    from aiready.config.paths import Paths
 
 SCHEMA = pa.schema(
     [

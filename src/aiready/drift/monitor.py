@@ -19,10 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from aiready.certification import certify as certs
+from aiready.config.paths import Paths
 from aiready.drift.stats import DriftReport, compare
 from aiready.errors import NotFoundError
 from aiready.storage import delta
-from aiready.workspace.paths import Paths
 
 SCHEMA = pa.schema(
     [

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import pyarrow as pa
 
+from aiready.config.models import ENGINE_NAMES
 from aiready.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ ENGINES: dict[str, str] = {
     "duckdb": "aiready.engines.duckdb:DuckDBGate",
     "spark": "aiready.engines.spark:SparkGate",
 }
+assert tuple(ENGINES) == ENGINE_NAMES, "aiready.config names the engines this registry holds"
 EXTRAS = {"spark": "pyspark"}
 """The package an engine needs beyond the core, for the error that says how to install it."""
 

@@ -25,9 +25,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from aiready.config.paths import Paths
 from aiready.feedback.models import _Base
 from aiready.storage import dataset_lock, delta
-from aiready.workspace.paths import Paths
 
 SCHEMA = pa.schema(
     [

@@ -26,12 +26,12 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from aiready.config.models import DatasetConfig
+from aiready.config.paths import Paths
 from aiready.engines.duckdb.sql import lit
 from aiready.errors import BatchStateError, NotFoundError, SourceError, StorageError
 from aiready.layers import ledger
 from aiready.storage import dataset_lock, delta
-from aiready.workspace.config import DatasetConfig
-from aiready.workspace.paths import Paths
 
 BatchState = Literal["pending", "refined", "failed-gate", "retracted", "superseded", "abandoned"]
 Closing = Literal["retracted", "superseded", "abandoned"]

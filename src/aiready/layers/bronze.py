@@ -20,14 +20,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from aiready.config.models import DatasetConfig
+from aiready.config.paths import Paths
 from aiready.errors import AireadyError, SourceError
 from aiready.layers import batches, ledger
 from aiready.layers.results import FileIngest, IngestResult
 from aiready.sources.headers import bronze_names
 from aiready.sources.readers import MALFORMED, RESERVED, SourceStream, open_source
 from aiready.storage import dataset_lock, delta
-from aiready.workspace.config import DatasetConfig
-from aiready.workspace.paths import Paths
 
 Progress = Callable[[str], None]
 

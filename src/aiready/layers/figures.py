@@ -12,9 +12,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from aiready.config.paths import Paths
 from aiready.layers import batches, ledger
 from aiready.storage import delta
-from aiready.workspace.paths import Paths
 
 STATUSES = ("open", "released", "rejected", "superseded")
 

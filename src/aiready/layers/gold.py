@@ -21,13 +21,13 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.optimizer.scope import traverse_scope
 
+from aiready.config.models import ModelConfig, WorkspaceConfig
+from aiready.config.paths import Paths
 from aiready.contracts import CompiledContract
 from aiready.engines import GateEngine, get_engine
 from aiready.errors import ConfigError, GateFailedError, NotFoundError
 from aiready.gates.report import GateReport
 from aiready.storage import dataset_lock, delta
-from aiready.workspace.config import ModelConfig, WorkspaceConfig
-from aiready.workspace.paths import Paths
 
 
 @dataclass(frozen=True)

@@ -27,14 +27,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from aiready.config.models import DatasetConfig
+from aiready.config.paths import Layer, Paths
 from aiready.contracts import CompiledContract
 from aiready.engines import GateEngine
 from aiready.engines.duckdb.sql import lit
 from aiready.layers import ledger, silver
 from aiready.layers.results import RefineResult
 from aiready.storage import dataset_lock, delta
-from aiready.workspace.config import DatasetConfig
-from aiready.workspace.paths import Layer, Paths
 
 Progress = Callable[[str], None]
 MARKER = "SWAP.json"

@@ -16,6 +16,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from aiready.config.models import DatasetConfig
+from aiready.config.paths import Paths
 from aiready.contracts import CompiledContract
 from aiready.engines import GateEngine, get_engine
 from aiready.engines.duckdb.gate import META_COLUMNS, GateOutcome, Mode
@@ -26,8 +28,6 @@ from aiready.gates.schema import enforce_strict
 from aiready.layers import batches, evolve, ledger
 from aiready.layers.results import RefineResult, ReplayResult
 from aiready.storage import dataset_lock, delta
-from aiready.workspace.config import DatasetConfig
-from aiready.workspace.paths import Paths
 
 Progress = Callable[[str], None]
 QUARANTINE_KEYS = ["_batch_id", "_source_row"]

@@ -22,8 +22,8 @@ from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, H
 from openlineage.client.transport.transport import Transport
 from openlineage.client.uuid import generate_new_uuid
 
+from aiready.config.models import LineageConfig
 from aiready.lineage.refs import FILE_NAMESPACE, DatasetRef
-from aiready.workspace.config import LineageConfig
 
 log = logging.getLogger(__name__)
 

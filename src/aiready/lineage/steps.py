@@ -7,13 +7,13 @@ from typing import Any
 
 import pyarrow as pa
 
+from aiready.config.paths import Paths
 from aiready.contracts import CompiledContract
 from aiready.gates.report import GateReport
 from aiready.layers.results import IngestResult, RefineResult
 from aiready.lineage.columns import Schema, column_lineage
 from aiready.lineage.refs import FILE_NAMESPACE, DatasetRef
 from aiready.storage import delta
-from aiready.workspace.paths import Paths
 
 REPLAY_BATCH = "replay"
 """The batch id a quarantine replay's gate report carries."""

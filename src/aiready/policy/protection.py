@@ -17,7 +17,7 @@ from aiready.lineage.columns import Schema, column_lineage
 from aiready.lineage.steps import table_fields
 
 if TYPE_CHECKING:
-    from aiready.workspace.config import WorkspaceConfig
+    from aiready.config.models import WorkspaceConfig
     from aiready.workspace.workspace import Workspace
 
 STRENGTH = {"partial": 1, "hash": 2, "redact": 3}

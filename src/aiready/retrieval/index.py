@@ -30,11 +30,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import tantivy
 
+from aiready.config.models import ModelConfig, RetrievalConfig
+from aiready.config.paths import Paths
 from aiready.errors import ConfigError, NotFoundError
 from aiready.retrieval import semantic
 from aiready.storage import delta
-from aiready.workspace.config import ModelConfig, RetrievalConfig
-from aiready.workspace.paths import Paths
 
 ID = "_id"
 OVERFETCH_MAX = 200  # hits fetched to find k permitted ones before the id set goes into the index

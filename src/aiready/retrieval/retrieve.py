@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from aiready.certification.certify import certified_version
+from aiready.config.models import ModelConfig
 from aiready.engines.duckdb.sql import ident
 from aiready.engines.runner import connect
 from aiready.errors import NotFoundError
@@ -39,7 +40,6 @@ from aiready.retrieval.index import Searcher
 from aiready.storage import delta
 from aiready.storage.appender import appender
 from aiready.storage.secret import load_secret
-from aiready.workspace.config import ModelConfig
 
 if TYPE_CHECKING:
     from aiready.workspace.workspace import Workspace

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from fastapi import HTTPException, Request
 
+from aiready.config.paths import Paths
 from aiready.policy import audit
 from aiready.policy.engine import Decision
 from aiready.service import keys
 from aiready.service.edges import Bounded, Counters
-from aiready.workspace.paths import Paths
 
 MAX_CLIENTS = 10_000
 """Client addresses the limiter remembers; the least recently failing are forgotten first."""

@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aiready.config.paths import Paths
 from aiready.errors import NotFoundError
 from aiready.storage import dataset_lock
-from aiready.workspace.paths import Paths
 
 PREFIX = "ark"
 

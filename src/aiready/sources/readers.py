@@ -19,9 +19,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from aiready.config.models import SourceFormat
 from aiready.errors import SourceError
 from aiready.sources import _fast
-from aiready.workspace.config import SourceFormat
 
 csv.field_size_limit(2**31 - 1)  # a 1 MB free-text field is data, not an error
 

@@ -15,7 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from aiready import _env
-from aiready.workspace.paths import Paths
+from aiready.config.paths import Paths
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient

@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from aiready import _env
+from aiready.config.paths import Paths
 from aiready.tracking.mlflow_tracker import enabled, tracking_uri
-from aiready.workspace.paths import Paths
 
 _setup = threading.Lock()
 

@@ -1,7 +1,6 @@
-"""Workspace: ``aiready.yaml``, the paths under ``.aiready/`` and the ``Workspace`` API."""
+"""The ``Workspace`` facade: composes the features over one ``aiready.yaml`` (see ``config``)."""
 
-from aiready.workspace.config import DatasetConfig, ModelConfig, WorkspaceConfig, load_config
-from aiready.workspace.paths import Paths
+from aiready.config import DatasetConfig, ModelConfig, Paths, WorkspaceConfig, load_config
 from aiready.workspace.workspace import Workspace
 
 __all__ = ["DatasetConfig", "ModelConfig", "Paths", "Workspace", "WorkspaceConfig", "load_config"]

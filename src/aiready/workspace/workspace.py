@@ -18,6 +18,8 @@ import pyarrow as pa
 from aiready import _env, retrieval
 from aiready import drift as drift_checks
 from aiready.certification import certify as certs
+from aiready.config.models import DatasetConfig, ModelConfig, WorkspaceConfig, load_config
+from aiready.config.paths import Paths
 from aiready.contracts import CompiledContract, LoadedContract, compile_contract, load_contract
 from aiready.engines import GateEngine, get_engine
 from aiready.errors import AireadyError, BatchStateError, ContractError, NotFoundError
@@ -37,8 +39,6 @@ from aiready.policy.errors import AccessDenied
 from aiready.storage import delta
 from aiready.tracking import Tracker
 from aiready.tracking.traces import Tracer
-from aiready.workspace.config import DatasetConfig, ModelConfig, WorkspaceConfig, load_config
-from aiready.workspace.paths import Paths
 
 if TYPE_CHECKING:
     from aiready.lineage.events import LineageEmitter

@@ -10,8 +10,10 @@ from typing import Any, Literal, cast
 
 import yaml
 
-from aiready.engines import ENGINES
 from aiready.errors import ConfigError
+
+ENGINE_NAMES = ("duckdb", "spark")
+"""The engines aiready.yaml may name (the registry in ``aiready.engines`` maps each to code)."""
 
 DatasetKind = Literal["operational", "strategic"]
 SourceFormat = Literal["csv", "jsonl", "parquet"]
@@ -205,8 +207,8 @@ def _query_timeout(path: Path, raw: Any) -> float:
 
 
 def _engine(path: Path, name: Any, spark: Any, duck: Any = None) -> EngineConfig:
-    if name not in ENGINES:
-        raise ConfigError(f"engine is one of {sorted(ENGINES)}", file=str(path), key="engine")
+    if name not in ENGINE_NAMES:
+        raise ConfigError(f"engine is one of {sorted(ENGINE_NAMES)}", file=str(path), key="engine")
     limit = _memory_limit(path, duck)
     if spark is None:
         return EngineConfig(name=name, memory_limit=limit)
