@@ -26,7 +26,7 @@ from aiready.layers import figures
 from aiready.storage import delta
 
 if TYPE_CHECKING:
-    from aiready.workspace.workspace import Workspace
+    from aiready.catalog.source import CatalogSource
 
 GLOSSARY_FILE = "glossary.yaml"
 
@@ -81,7 +81,7 @@ def _column(prop: dict[str, Any], glossary: dict[str, dict[str, Any]]) -> dict[s
     }
 
 
-def entry(ws: Workspace, name: str) -> dict[str, Any]:
+def entry(ws: CatalogSource, name: str) -> dict[str, Any]:
     """The catalog entry of a dataset or gold model."""
     if name in ws.config.datasets:
         ds = ws.config.datasets[name]
@@ -134,7 +134,7 @@ def _purposes(raw: dict[str, Any]) -> list[str]:
     return []
 
 
-def _evidence(ws: Workspace, name: str, layer: str) -> dict[str, Any]:
+def _evidence(ws: CatalogSource, name: str, layer: str) -> dict[str, Any]:
     """Quality and certification evidence for the entry."""
     if layer == "silver":
         return {"quality": figures.quality(ws.paths, name)}
@@ -146,7 +146,7 @@ def _evidence(ws: Workspace, name: str, layer: str) -> dict[str, Any]:
     return {"certification": {k: status[k] for k in keys}}
 
 
-def catalog(ws: Workspace) -> list[dict[str, Any]]:
+def catalog(ws: CatalogSource) -> list[dict[str, Any]]:
     """Short entries for every dataset and model."""
     out = []
     for name in [*ws.config.datasets, *ws.config.models]:
@@ -174,7 +174,7 @@ def catalog(ws: Workspace) -> list[dict[str, Any]]:
     return out
 
 
-def search(ws: Workspace, text: str) -> list[dict[str, Any]]:
+def search(ws: CatalogSource, text: str) -> list[dict[str, Any]]:
     """Entries whose name, description, columns, tags or glossary terms mention ``text``."""
     needle = text.lower()
     hits = []

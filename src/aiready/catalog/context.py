@@ -14,11 +14,11 @@ from aiready.policy import Decision, audit
 from aiready.policy.errors import AccessDenied
 
 if TYPE_CHECKING:
-    from aiready.workspace.workspace import Workspace
+    from aiready.catalog.source import ContextSource
 
 
 def _may_see(
-    ws: Workspace, principal: str, resource: str, purpose: str, decisions: list[Decision]
+    ws: ContextSource, principal: str, resource: str, purpose: str, decisions: list[Decision]
 ) -> bool:
     """Visible when the caller may either query or retrieve it (both decisions are audited)."""
     for action in ("query", "retrieve"):
@@ -29,7 +29,7 @@ def _may_see(
     return False
 
 
-def context(ws: Workspace, name: str, principal: str, purpose: str) -> dict[str, Any]:
+def context(ws: ContextSource, name: str, principal: str, purpose: str) -> dict[str, Any]:
     """The entry of ``name`` as ``principal`` may see it for ``purpose``."""
     e = entry(ws, name)
     decisions: list[Decision] = []

@@ -53,6 +53,11 @@ class Paths:
         return self.state / "lineage"
 
     @property
+    def retrieval_log(self) -> Path:
+        """The retrieval log (telemetry): one row per retrieval, read by feedback and drift."""
+        return self.lake / "_retrievals"
+
+    @property
     def locks(self) -> Path:
         return self.state / "locks"
 

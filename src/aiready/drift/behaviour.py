@@ -9,17 +9,15 @@ retrieval failures per retrieval, overrides per decision) come with it.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from aiready.config import Paths
 from aiready.drift.stats import compare
 from aiready.feedback.store import table_path
 from aiready.storage import delta
-
-if TYPE_CHECKING:
-    from aiready.workspace.workspace import Workspace
 
 
 def _split(
@@ -33,16 +31,16 @@ def _split(
     return before, now
 
 
-def behaviour(ws: Workspace, window: timedelta, now: datetime | None = None) -> dict[str, Any]:
+def behaviour(paths: Paths, window: timedelta, now: datetime | None = None) -> dict[str, Any]:
     """Drift of AI behaviour in the last ``window`` against the ``window`` before it."""
-    from aiready.retrieval.retrieve import LOG_SCHEMA, log_path
+    from aiready.retrieval.retrieve import LOG_SCHEMA
     from aiready.storage.appender import appender
 
-    appender(log_path(ws), LOG_SCHEMA).flush()
+    appender(paths.retrieval_log, LOG_SCHEMA).flush()
     now = now or datetime.now(UTC)
     middle, start = now - window, now - 2 * window
     out: dict[str, Any] = {"window": str(window), "from": start, "split": middle, "to": now}
-    retrievals = _split(delta.read(log_path(ws)), "at", start, middle)
+    retrievals = _split(delta.read(paths.retrieval_log), "at", start, middle)
     counts: dict[str, tuple[int, int]] = {}
     if retrievals:
         before, current = retrievals
@@ -52,7 +50,7 @@ def behaviour(ws: Workspace, window: timedelta, now: datetime | None = None) -> 
             out["retrieval"] = compare(before.select(cols), current.select(cols)).asdict()
         out["empty_rate"] = [_rate(t, "empty") for t in retrievals]
     for kind, column in (("rating", "value"), ("decision", "action")):
-        split = _split(delta.read(table_path(ws.paths, kind)), "created_at", start, middle)
+        split = _split(delta.read(table_path(paths, kind)), "created_at", start, middle)
         if split and split[0].num_rows and split[1].num_rows:
             out[kind] = compare(split[0].select([column]), split[1].select([column])).asdict()
         if kind == "decision" and split:
@@ -63,7 +61,7 @@ def behaviour(ws: Workspace, window: timedelta, now: datetime | None = None) -> 
                 for t in split
             ]
     for kind in ("hallucination", "retrieval_failure"):
-        split = _split(delta.read(table_path(ws.paths, kind)), "created_at", start, middle)
+        split = _split(delta.read(table_path(paths, kind)), "created_at", start, middle)
         found = (split[0].num_rows, split[1].num_rows) if split else (0, 0)
         base = counts.get("retrievals", (0, 0))
         out[f"{kind}_rate"] = [f / b if b else None for f, b in zip(found, base, strict=True)]

@@ -29,7 +29,7 @@ from aiready.lineage.columns import direct_source
 from aiready.storage import dataset_lock, delta
 
 if TYPE_CHECKING:
-    from aiready.workspace.workspace import Workspace
+    from aiready.feedback.source import FeedbackSource
 
 
 class ReviewError(AireadyError):
@@ -46,18 +46,18 @@ class Review:
     file: str | None = None
 
 
-def pending(ws: Workspace) -> list[dict[str, Any]]:
+def pending(ws: FeedbackSource) -> list[dict[str, Any]]:
     return ws.feedback.rows("correction", status="pending")
 
 
-def _row(ws: Workspace, feedback_id: str) -> dict[str, Any]:
+def _row(ws: FeedbackSource, feedback_id: str) -> dict[str, Any]:
     rows = [r for r in ws.feedback.rows("correction") if r["id"] == feedback_id]
     if not rows:
         raise NotFoundError(f"no correction with id {feedback_id}", feedback=feedback_id)
     return rows[0]
 
 
-def _target(ws: Workspace, dataset: str, column: str) -> tuple[str, str]:
+def _target(ws: FeedbackSource, dataset: str, column: str) -> tuple[str, str]:
     """(silver dataset, column) a correction on ``dataset.column`` changes."""
     if dataset in ws.config.datasets:
         return dataset, column
@@ -85,7 +85,7 @@ def _target(ws: Workspace, dataset: str, column: str) -> tuple[str, str]:
     return table.split(".", 1)[1], source_column
 
 
-def _record(ws: Workspace, dataset: str, key: str) -> dict[str, Any]:
+def _record(ws: FeedbackSource, dataset: str, key: str) -> dict[str, Any]:
     contract = ws.contract(dataset)
     if len(contract.primary_key) != 1:
         raise ReviewError(
@@ -111,7 +111,7 @@ def _text(value: Any) -> Any:
 
 
 def review(
-    ws: Workspace, feedback_id: str, accept: bool, reviewer: str, note: str | None = None
+    ws: FeedbackSource, feedback_id: str, accept: bool, reviewer: str, note: str | None = None
 ) -> Review:
     """Accept (and ingest as a bronze batch) or reject one pending correction."""
     if not reviewer.strip():
@@ -151,7 +151,9 @@ def _jsonl(ds: Any) -> Any:
     return replace(ds, format="jsonl")
 
 
-def _mark(ws: Workspace, feedback_id: str, result: Review, reviewer: str, note: str | None) -> None:
+def _mark(
+    ws: FeedbackSource, feedback_id: str, result: Review, reviewer: str, note: str | None
+) -> None:
     path = table_path(ws.paths, "correction")
     update = pa.table(
         {
@@ -172,7 +174,7 @@ def _mark(ws: Workspace, feedback_id: str, result: Review, reviewer: str, note: 
         )
 
 
-def applied(ws: Workspace, datasets: list[str]) -> list[dict[str, Any]]:
+def applied(ws: FeedbackSource, datasets: list[str]) -> list[dict[str, Any]]:
     """Accepted corrections on ``datasets`` whose batch has been refined into silver."""
     refined = {b for name in datasets for b in ledger.refined(ws.paths.refined_ledger, name)}
     return [
@@ -182,5 +184,5 @@ def applied(ws: Workspace, datasets: list[str]) -> list[dict[str, Any]]:
     ]
 
 
-def folder_of(ws: Workspace) -> Path:
+def folder_of(ws: FeedbackSource) -> Path:
     return ws.paths.state / "corrections"

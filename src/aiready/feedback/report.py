@@ -19,19 +19,19 @@ from typing import TYPE_CHECKING, Any
 from aiready.storage import delta
 
 if TYPE_CHECKING:
-    from aiready.workspace.workspace import Workspace
+    from aiready.feedback.source import FeedbackSource
 
 _WORD = re.compile(r"[a-z0-9]{3,}")
 _STOP = {"the", "and", "for", "with", "how", "what", "are", "can", "does", "who", "why", "when"}
 
 
-def _retrievals(ws: Workspace) -> Counter[tuple[str, int]]:
+def _retrievals(ws: FeedbackSource) -> Counter[tuple[str, int]]:
     """Retrievals per (dataset, gold version), from the retrieval log."""
-    from aiready.retrieval.retrieve import LOG_SCHEMA, log_path
+    from aiready.retrieval.retrieve import LOG_SCHEMA
     from aiready.storage.appender import appender
 
-    appender(log_path(ws), LOG_SCHEMA).flush()
-    table = delta.read(log_path(ws), ["dataset", "version"])
+    appender(ws.paths.retrieval_log, LOG_SCHEMA).flush()
+    table = delta.read(ws.paths.retrieval_log, ["dataset", "version"])
     if table is None:
         return Counter()
     return Counter(zip(table["dataset"].to_pylist(), table["version"].to_pylist(), strict=True))
@@ -41,7 +41,7 @@ def _key(row: dict[str, Any]) -> tuple[Any, ...]:
     return (row["dataset"], row["gold_version"], row["model_version"], row["prompt_version"])
 
 
-def failure_rates(ws: Workspace) -> list[dict[str, Any]]:
+def failure_rates(ws: FeedbackSource) -> list[dict[str, Any]]:
     retrievals = _retrievals(ws)
     counts: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
     for kind in ("retrieval_failure", "hallucination"):
@@ -70,7 +70,7 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
-def unanswered(ws: Workspace, overlap: float = 0.5) -> list[dict[str, Any]]:
+def unanswered(ws: FeedbackSource, overlap: float = 0.5) -> list[dict[str, Any]]:
     """Queries that found nothing relevant, grouped when they share most of their words."""
     groups: list[tuple[set[str], list[str]]] = []
     for row in ws.feedback.rows("retrieval_failure"):
@@ -93,7 +93,7 @@ def unanswered(ws: Workspace, overlap: float = 0.5) -> list[dict[str, Any]]:
     ]
 
 
-def decision_quality(ws: Workspace) -> list[dict[str, Any]]:
+def decision_quality(ws: FeedbackSource) -> list[dict[str, Any]]:
     outcomes: dict[str, list[float]] = defaultdict(list)
     for row in ws.feedback.rows("outcome"):
         payload = json.loads(row["payload"])
@@ -121,7 +121,7 @@ def decision_quality(ws: Workspace) -> list[dict[str, Any]]:
     return out
 
 
-def suggestions(ws: Workspace, at_least: int = 3) -> list[dict[str, Any]]:
+def suggestions(ws: FeedbackSource, at_least: int = 3) -> list[dict[str, Any]]:
     """A contract rule for every column corrected ``at_least`` times (pending or accepted)."""
     by_column: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in ws.feedback.rows("correction"):
@@ -152,7 +152,7 @@ def suggestions(ws: Workspace, at_least: int = 3) -> list[dict[str, Any]]:
     return out
 
 
-def report(ws: Workspace) -> dict[str, Any]:
+def report(ws: FeedbackSource) -> dict[str, Any]:
     return {
         "failures": failure_rates(ws),
         "unanswered": unanswered(ws),

@@ -31,7 +31,7 @@ from aiready.scorecard.score import PROPERTIES  # noqa: E402
 from aiready.storage import delta  # noqa: E402
 
 if TYPE_CHECKING:
-    from aiready.workspace.workspace import Workspace
+    from aiready.scorecard.source import ScoreSource
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px;color:#222}
@@ -86,7 +86,7 @@ def _scorecard(card: dict[str, Any]) -> str:
     )
 
 
-def _layers(ws: Workspace) -> str:
+def _layers(ws: ScoreSource) -> str:
     names = list(ws.config.datasets)
     counts = {
         layer: [delta.count(ws.paths.table(layer, n)) for n in names]
@@ -105,7 +105,7 @@ def _layers(ws: Workspace) -> str:
     return f"{_svg(fig)}<table><tr><th>gold model</th><th>rows</th></tr>{gold}</table>"
 
 
-def _quality(ws: Workspace) -> str:
+def _quality(ws: ScoreSource) -> str:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.2), layout="constrained")
     for name in ws.config.datasets:
         batches = sorted(
@@ -137,7 +137,7 @@ def _quality(ws: Workspace) -> str:
     return _svg(fig)
 
 
-def _gold(ws: Workspace) -> str:
+def _gold(ws: ScoreSource) -> str:
     rows = []
     for name in ws.config.models:
         s = ws.status_of_model(name)
@@ -175,7 +175,7 @@ def drift_score(column: dict[str, Any]) -> float:
     return min(max(score, 0.0), SCORE_CAP)
 
 
-def _drift(ws: Workspace) -> str:
+def _drift(ws: ScoreSource) -> str:
     found: list[tuple[str, dict[str, Any]]] = []
     for name in [*ws.config.datasets, *ws.config.models]:
         checked = latest_drift(ws.paths, name)
@@ -209,7 +209,7 @@ def _drift(ws: Workspace) -> str:
     )
 
 
-def _feedback(ws: Workspace) -> str:
+def _feedback(ws: ScoreSource) -> str:
     per_day: dict[str, Counter[str]] = defaultdict(Counter)
     accepted: Counter[str] = Counter()
     decided: Counter[str] = Counter()
@@ -245,7 +245,7 @@ def _feedback(ws: Workspace) -> str:
     return _svg(fig)
 
 
-def _lineage(ws: Workspace) -> str:
+def _lineage(ws: ScoreSource) -> str:
     runs = load_runs(ws.paths.lineage)
     edges: set[tuple[str, str]] = set()
     for run in runs:
@@ -275,7 +275,7 @@ def _lineage(ws: Workspace) -> str:
     return _svg(fig)
 
 
-def render(ws: Workspace, card: dict[str, Any]) -> str:
+def render(ws: ScoreSource, card: dict[str, Any]) -> str:
     """The whole report as one HTML document."""
     sections = [
         ("AI-readiness scorecard", _scorecard(card)),

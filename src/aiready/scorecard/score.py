@@ -25,7 +25,7 @@ from aiready.lineage.graph import load_runs
 from aiready.policy.engine import ACTIONS
 
 if TYPE_CHECKING:
-    from aiready.workspace.workspace import Workspace
+    from aiready.scorecard.source import ScoreSource
 
 PROPERTIES = ("trusted", "controlled", "contextual", "actionable", "self_improving")
 TURNAROUND_HOURS = 72.0
@@ -39,7 +39,7 @@ def _share(part: float, whole: float) -> float:
     return 100.0 if whole == 0 else 100.0 * part / whole
 
 
-def _trusted(ws: Workspace, name: str, e: dict[str, Any]) -> list[Check]:
+def _trusted(ws: ScoreSource, name: str, e: dict[str, Any]) -> list[Check]:
     checks: list[Check] = [("contract", 100.0, f"contract {e['contract']['id']}", "")]
     if e["layer"] == "silver":
         q = e.get("quality") or {}
@@ -79,7 +79,7 @@ def _trusted(ws: Workspace, name: str, e: dict[str, Any]) -> list[Check]:
     return checks
 
 
-def _controlled(ws: Workspace, name: str, e: dict[str, Any], audit_ok: bool) -> list[Check]:
+def _controlled(ws: ScoreSource, name: str, e: dict[str, Any], audit_ok: bool) -> list[Check]:
     pii = [c for c in e["columns"] if c["pii"]]
     classified = [c for c in pii if c["classification"]]
     granted = _granted(ws, name)
@@ -112,7 +112,7 @@ def _controlled(ws: Workspace, name: str, e: dict[str, Any], audit_ok: bool) -> 
     ]
 
 
-def _granted(ws: Workspace, name: str) -> set[str]:
+def _granted(ws: ScoreSource, name: str) -> set[str]:
     """Actions some declared principal is permitted on ``name`` for one of its purposes."""
     try:
         engine = ws.policy
@@ -128,11 +128,11 @@ def _granted(ws: Workspace, name: str) -> set[str]:
     return found
 
 
-def entry_purposes(ws: Workspace, name: str) -> list[str]:
+def entry_purposes(ws: ScoreSource, name: str) -> list[str]:
     return list(entry(ws, name)["allowed_purposes"])
 
 
-def _contextual(ws: Workspace, name: str, e: dict[str, Any], lineage: set[str]) -> list[Check]:
+def _contextual(ws: ScoreSource, name: str, e: dict[str, Any], lineage: set[str]) -> list[Check]:
     cols = e["columns"]
     described = [c for c in cols if c["description"]]
     termed = [c for c in cols if c["terms"]]
@@ -159,7 +159,7 @@ def _contextual(ws: Workspace, name: str, e: dict[str, Any], lineage: set[str]) 
     ]
 
 
-def _rows(ws: Workspace, kind: str) -> list[dict[str, Any]]:
+def _rows(ws: ScoreSource, kind: str) -> list[dict[str, Any]]:
     return ws.feedback.rows(kind)
 
 
@@ -183,7 +183,7 @@ def _actionable(name: str, decisions: list[dict[str, Any]], outcome_ids: set[str
 
 
 def _self_improving(
-    ws: Workspace, name: str, e: dict[str, Any], corrections: list[dict[str, Any]]
+    ws: ScoreSource, name: str, e: dict[str, Any], corrections: list[dict[str, Any]]
 ) -> list[Check]:
     mine = [c for c in corrections if c["dataset"] == name]
     handled = [c for c in mine if c["status"] != "pending"]
@@ -219,7 +219,7 @@ def _self_improving(
     ]
 
 
-def score(ws: Workspace) -> dict[str, Any]:
+def score(ws: ScoreSource) -> dict[str, Any]:
     """The scorecard of every dataset and model, and of the workspace."""
     from aiready.policy.errors import AuditTampered
 

@@ -19,7 +19,7 @@ from aiready.errors import AireadyError, NotFoundError
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-    from aiready.workspace.workspace import Workspace
+    from aiready.tracking.source import ModelSource
 
 DATA_TAG = "aiready.data"
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -63,7 +63,7 @@ def resolve(client: MlflowClient, target: str) -> tuple[str, tuple[str, str] | N
 
 
 def track_training(
-    ws: Workspace, target: str, datasets: list[str], context: str = "training"
+    ws: ModelSource, target: str, datasets: list[str], context: str = "training"
 ) -> dict[str, int]:
     """Record the certified version of each gold model in ``datasets`` on the model's run."""
     client = ws.tracker.client
@@ -88,7 +88,7 @@ def track_training(
     return used
 
 
-def check_model(ws: Workspace, target: str) -> ModelCheck:
+def check_model(ws: ModelSource, target: str) -> ModelCheck:
     """Fail when a gold version the model used was not certified then, or is not now."""
     client = ws.tracker.client
     run_id, _ = resolve(client, target)
@@ -107,7 +107,7 @@ def check_model(ws: Workspace, target: str) -> ModelCheck:
 
 
 def _dataset_check(
-    ws: Workspace, name: str, version: int, tracked_at: datetime, reasons: list[str]
+    ws: ModelSource, name: str, version: int, tracked_at: datetime, reasons: list[str]
 ) -> dict[str, Any]:
     try:
         history = [r for r in certify.history(ws.paths, name) if r["gold_version"] == version]

@@ -3,18 +3,46 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiready.certification import certify
+from aiready.config import DatasetConfig, Paths, WorkspaceConfig
 from aiready.errors import AireadyError
 from aiready.layers import figures, ledger
 from aiready.storage import delta
 
 if TYPE_CHECKING:
-    from aiready.workspace.workspace import Workspace
+    from aiready.contracts import CompiledContract
+    from aiready.layers.batches import BatchInfo
+    from aiready.tracking import Tracker
 
 
-def dataset_status(ws: Workspace, name: str) -> dict[str, Any]:
+class StatusSource(Protocol):
+    """What ``status`` reads: configuration, paths, contracts, batches and the tracker."""
+
+    @property
+    def config(self) -> WorkspaceConfig: ...
+
+    @property
+    def paths(self) -> Paths: ...
+
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def tracker(self) -> Tracker: ...
+
+    def dataset(self, name: str) -> DatasetConfig: ...
+
+    def contract(self, name: str) -> CompiledContract: ...
+
+    def model_contract(self, name: str) -> CompiledContract: ...
+
+    def batches(self, dataset: str) -> list[BatchInfo]: ...
+
+
+def dataset_status(ws: StatusSource, name: str) -> dict[str, Any]:
     """The status record of one dataset (keys documented in the README)."""
     ds = ws.dataset(name)
     p = ws.paths
@@ -50,7 +78,7 @@ def dataset_status(ws: Workspace, name: str) -> dict[str, Any]:
     return entry
 
 
-def _batches(ws: Workspace, name: str) -> dict[str, Any]:
+def _batches(ws: StatusSource, name: str) -> dict[str, Any]:
     """Batch counts by state; failed batches with what to do (``aiready batch list`` has all)."""
     infos = ws.batches(name)
     by_state: dict[str, int] = {}
@@ -69,7 +97,7 @@ def _batches(ws: Workspace, name: str) -> dict[str, Any]:
     }
 
 
-def model_status(ws: Workspace, name: str) -> dict[str, Any]:
+def model_status(ws: StatusSource, name: str) -> dict[str, Any]:
     """The status record of one gold model (keys documented in the README)."""
     path = ws.paths.table("gold", name)
     version = delta.version(path)
@@ -103,7 +131,7 @@ def model_status(ws: Workspace, name: str) -> dict[str, Any]:
     return entry
 
 
-def _drift(ws: Workspace, name: str, version: int | None) -> dict[str, Any] | None:
+def _drift(ws: StatusSource, name: str, version: int | None) -> dict[str, Any] | None:
     """The newest drift check of the current gold version: ``drifted`` marks it for its owner."""
     from aiready.drift import latest
 
@@ -120,7 +148,7 @@ def _drift(ws: Workspace, name: str, version: int | None) -> dict[str, Any] | No
     }
 
 
-def last_runs(ws: Workspace) -> dict[str, dict[str, Any]]:
+def last_runs(ws: StatusSource) -> dict[str, dict[str, Any]]:
     """The newest MLflow run per dataset/model: {run_id, step, result, at} (one search)."""
     if not ws.paths.mlflow_db.is_file():
         return {}
@@ -144,7 +172,7 @@ def last_runs(ws: Workspace) -> dict[str, dict[str, Any]]:
     return out
 
 
-def workspace_status(ws: Workspace) -> dict[str, Any]:
+def workspace_status(ws: StatusSource) -> dict[str, Any]:
     runs = last_runs(ws)
     datasets = [dataset_status(ws, n) for n in ws.config.datasets]
     models = [model_status(ws, n) for n in ws.config.models]

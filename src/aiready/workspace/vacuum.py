@@ -12,14 +12,27 @@ import json
 import math
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiready.certification import certify
 from aiready.certification.certify import _UNITS
+from aiready.config import Paths, WorkspaceConfig
 from aiready.storage import delta
 
-if TYPE_CHECKING:
-    from aiready.workspace.workspace import Workspace
+
+class VacuumSource(Protocol):
+    """What ``vacuum`` reads: configuration, paths and each contract's retention SLA."""
+
+    @property
+    def config(self) -> WorkspaceConfig: ...
+
+    @property
+    def paths(self) -> Paths: ...
+
+    @property
+    def root(self) -> Path: ...
+
+    def load_contract_raw(self, relative: str) -> dict[str, Any]: ...
 
 
 def retention_seconds(contract_raw: dict[str, Any]) -> float | None:
@@ -29,7 +42,7 @@ def retention_seconds(contract_raw: dict[str, Any]) -> float | None:
     return None
 
 
-def _protected(ws: Workspace) -> dict[str, set[int]]:
+def _protected(ws: VacuumSource) -> dict[str, set[int]]:
     """table path → versions that certified gold (and its silver inputs) still need."""
     keep: dict[str, set[int]] = {}
     for model in ws.config.models:
@@ -51,7 +64,7 @@ def _version_age(path: Path, version: int, now: datetime) -> float:
     return 0.0
 
 
-def vacuum(ws: Workspace, dry_run: bool = False) -> list[dict[str, Any]]:
+def vacuum(ws: VacuumSource, dry_run: bool = False) -> list[dict[str, Any]]:
     """Vacuum every table that has a retention SLA; returns what was (or would be) removed."""
     now = datetime.now(UTC)
     protected = _protected(ws)

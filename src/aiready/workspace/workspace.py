@@ -676,7 +676,7 @@ class Workspace:
         logged to MLflow as metrics, so the rates form a time series."""
         from aiready.drift.behaviour import behaviour
 
-        data = behaviour(self, window)
+        data = behaviour(self.paths, window)
         metrics = {
             f"behaviour.{k}": float(v[1])
             for k, v in data.items()
