@@ -142,7 +142,11 @@ def ingest(root: Path, reference: bool = False) -> dict[str, Any]:
     if reference:
         from aiready.sources import readers
 
-        readers._read_csv = readers.read_csv_reference  # type: ignore[assignment]
+        def reference(path: Path, data: bytes, delimiter: str, _chunk: int) -> Any:
+            whole = readers.read_csv_reference(path, data, delimiter)
+            return readers.SourceStream(path, whole.columns, lambda: iter([whole.table]))
+
+        readers._csv_stream = reference  # type: ignore[assignment]
     ws = _workspace(root)
     start = time.perf_counter()
     [result] = ws.ingest("flights")
