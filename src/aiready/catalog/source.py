@@ -8,23 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from aiready.config import Paths, WorkspaceConfig
+from aiready.config.source import Configured
 
 if TYPE_CHECKING:
     from aiready.policy.engine import PolicyEngine
 
 
-class CatalogSource(Protocol):
+class CatalogSource(Configured, Protocol):
     """Configuration, state paths, raw contracts and the status of gold models."""
-
-    @property
-    def config(self) -> WorkspaceConfig: ...
-
-    @property
-    def paths(self) -> Paths: ...
-
-    @property
-    def root(self) -> Path: ...
 
     def load_contract_raw(self, relative: str) -> dict[str, Any]: ...
 

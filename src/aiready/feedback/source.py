@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from aiready.config import DatasetConfig, ModelConfig, Paths, WorkspaceConfig
+from aiready.config import DatasetConfig, ModelConfig
+from aiready.config.source import Configured
 
 if TYPE_CHECKING:
     from aiready.contracts import CompiledContract
     from aiready.feedback.store import FeedbackStore
 
 
-class FeedbackSource(Protocol):
+class FeedbackSource(Configured, Protocol):
     """The feedback store, with the configuration and contracts a correction is checked against."""
-
-    @property
-    def config(self) -> WorkspaceConfig: ...
-
-    @property
-    def paths(self) -> Paths: ...
-
-    @property
-    def root(self) -> Path: ...
 
     @property
     def feedback(self) -> FeedbackStore: ...

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aiready.certification import certify
-from aiready.config import DatasetConfig, Paths, WorkspaceConfig
+from aiready.config import DatasetConfig
+from aiready.config.source import Configured
 from aiready.errors import AireadyError
 from aiready.layers import figures, ledger
 from aiready.storage import delta
@@ -18,17 +18,8 @@ if TYPE_CHECKING:
     from aiready.tracking import Tracker
 
 
-class StatusSource(Protocol):
+class StatusSource(Configured, Protocol):
     """What ``status`` reads: configuration, paths, contracts, batches and the tracker."""
-
-    @property
-    def config(self) -> WorkspaceConfig: ...
-
-    @property
-    def paths(self) -> Paths: ...
-
-    @property
-    def root(self) -> Path: ...
 
     @property
     def tracker(self) -> Tracker: ...

@@ -16,21 +16,12 @@ from typing import Any, Protocol
 
 from aiready.certification import certify
 from aiready.certification.certify import _UNITS
-from aiready.config import Paths, WorkspaceConfig
+from aiready.config.source import Configured
 from aiready.storage import delta
 
 
-class VacuumSource(Protocol):
+class VacuumSource(Configured, Protocol):
     """What ``vacuum`` reads: configuration, paths and each contract's retention SLA."""
-
-    @property
-    def config(self) -> WorkspaceConfig: ...
-
-    @property
-    def paths(self) -> Paths: ...
-
-    @property
-    def root(self) -> Path: ...
 
     def load_contract_raw(self, relative: str) -> dict[str, Any]: ...
 
