@@ -3,21 +3,18 @@
 A key is scoped by the principal who posted it, so one principal reusing another's key cannot
 make that other principal's post be dropped as a duplicate.
 
-Concurrent posts go through one writer thread that commits whatever is queued as one Delta append
-per kind (group commit): a burst of 1,000 posts is a handful of commits, not 1,000 racing ones.
-The request waits for its commit, so a 2xx means the row is durable. A file lock per kind keeps
-other processes (the CLI) from storing a key twice.
+Concurrent posts go through one writer thread per kind (``storage.group_commit``) that commits
+whatever is queued as one Delta append: a burst of 1,000 posts is a handful of commits, not 1,000
+racing ones. The request waits for its commit, so a 2xx means the row is durable. A file lock per
+kind keeps other processes (the CLI) from storing a key twice.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import queue
-import threading
 import uuid
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +25,7 @@ import pyarrow.compute as pc
 from aiready.config.paths import Paths
 from aiready.feedback.models import _Base
 from aiready.storage import dataset_lock, delta
+from aiready.storage.group_commit import Durable, shared
 
 SCHEMA = pa.schema(
     [
@@ -71,12 +69,6 @@ class Stored:
     id: str
     kind: str
     created: bool
-
-
-@dataclass
-class _Pending:
-    row: dict[str, Any]
-    future: Future[Stored] = field(default_factory=Future)
 
 
 def table_path(paths: Paths, kind: str) -> Path:
@@ -123,92 +115,66 @@ def to_row(item: _Base, principal: str, gold_version: int | None = None) -> dict
     }
 
 
+class _Table:
+    """One kind's table: its committed keys and the commit a group-commit writer runs."""
+
+    def __init__(self, paths: Paths, kind: str) -> None:
+        self.path, self.locks, self.kind = table_path(paths, kind), paths.locks, kind
+        self.known: tuple[int | None, dict[_Key, str]] | None = None
+
+    def _keys(self) -> dict[_Key, str]:
+        """(principal, idempotency key) → id of the stored row (re-read when the table moved on)."""
+        version = delta.version(self.path)
+        if self.known is not None and self.known[0] == version:
+            return self.known[1]
+        table = delta.read(self.path, columns=["principal", "idempotency_key", "id"])
+        keys: dict[_Key, str] = {}
+        if table is not None:
+            keys = {_key(row): row["id"] for row in table.to_pylist()}
+        self.known = (version, keys)
+        return keys
+
+    def commit(self, rows: list[dict[str, Any]]) -> list[Stored]:
+        """Append the rows whose key is new in one commit; a repeat gets the stored row's id."""
+        with dataset_lock(self.locks, f"feedback.{self.kind}"):
+            keys = dict(self._keys())
+            fresh = []
+            stored = []
+            for row in rows:
+                created = _key(row) not in keys
+                if created:
+                    keys[_key(row)] = row["id"]
+                    fresh.append(row)
+                stored.append(Stored(keys[_key(row)], self.kind, created))
+            if fresh:
+                delta.append(self.path, pa.Table.from_pylist(fresh, schema=SCHEMA))
+            self.known = (delta.version(self.path), keys)
+        return stored
+
+
+def _writer(paths: Paths, kind: str) -> Durable[dict[str, Any], Stored]:
+    """The process's writer for one kind's table."""
+    table = _Table(paths, kind)  # cheap; only the first one for the path is kept
+    return shared(("feedback", table.path), lambda: Durable(f"feedback-{kind}", table.commit))
+
+
 class FeedbackStore:
     """Stores feedback once per (principal, idempotency key); safe under concurrent posts."""
 
     def __init__(self, paths: Paths) -> None:
         self.paths = paths
-        self._queue: queue.Queue[_Pending] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._start = threading.Lock()
-        self._known: dict[str, tuple[int | None, dict[_Key, str]]] = {}
 
     def add(
         self, item: _Base, principal: str, gold_version: int | None = None, timeout: float = 120.0
     ) -> Stored:
-        """Queue ``item`` for the writer and wait until it is committed (or found stored)."""
-        self._ensure_writer()
-        pending = _Pending(to_row(item, principal, gold_version))
-        self._queue.put(pending)
-        return pending.future.result(timeout=timeout)
+        """Queue ``item`` for its kind's writer and wait until it is committed (or found stored)."""
+        row = to_row(item, principal, gold_version)
+        return _writer(self.paths, row["kind"]).put(row, timeout=timeout)
 
     def add_now(self, item: _Base, principal: str, gold_version: int | None = None) -> Stored:
         """Store ``item`` in this thread (the CLI: no writer thread)."""
-        pending = _Pending(to_row(item, principal, gold_version))
-        self._commit(pending.row["kind"], [pending])
-        return pending.future.result()
-
-    def _ensure_writer(self) -> None:
-        with self._start:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="feedback-writer", daemon=True
-                )
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            batch = [self._queue.get()]
-            while True:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            by_kind: dict[str, list[_Pending]] = {}
-            for pending in batch:
-                by_kind.setdefault(pending.row["kind"], []).append(pending)
-            for kind, items in by_kind.items():
-                try:
-                    self._commit(kind, items)
-                except Exception as exc:  # noqa: BLE001 - every waiting request gets the error
-                    for pending in items:
-                        if not pending.future.done():
-                            pending.future.set_exception(exc)
-
-    def _keys(self, kind: str) -> dict[_Key, str]:
-        """(principal, idempotency key) → id of the stored row (re-read when the table moved on)."""
-        path = table_path(self.paths, kind)
-        version = delta.version(path)
-        cached = self._known.get(kind)
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        table = delta.read(path, columns=["principal", "idempotency_key", "id"])
-        keys: dict[_Key, str] = {}
-        if table is not None:
-            keys = {_key(row): row["id"] for row in table.to_pylist()}
-        self._known[kind] = (version, keys)
-        return keys
-
-    def _commit(self, kind: str, items: list[_Pending]) -> None:
-        path = table_path(self.paths, kind)
-        with dataset_lock(self.paths.locks, f"feedback.{kind}"):
-            keys = dict(self._keys(kind))
-            fresh: list[_Pending] = []
-            repeats: list[_Pending] = []
-            for pending in items:
-                key = _key(pending.row)
-                if key in keys:
-                    repeats.append(pending)
-                    continue
-                keys[key] = pending.row["id"]
-                fresh.append(pending)
-            if fresh:
-                delta.append(path, pa.Table.from_pylist([p.row for p in fresh], schema=SCHEMA))
-            self._known[kind] = (delta.version(path), keys)
-        for pending in fresh:
-            pending.future.set_result(Stored(pending.row["id"], kind, True))
-        for pending in repeats:
-            pending.future.set_result(Stored(keys[_key(pending.row)], kind, False))
+        row = to_row(item, principal, gold_version)
+        return _Table(self.paths, row["kind"]).commit([row])[0]
 
     def rows(self, kind: str, status: str | None = None) -> list[dict[str, Any]]:
         table = delta.read(table_path(self.paths, kind))

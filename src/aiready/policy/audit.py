@@ -19,10 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
-import threading
 import time
-from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +40,7 @@ from aiready.policy.audit_chain import (
 from aiready.policy.engine import Decision
 from aiready.policy.errors import AuditTampered
 from aiready.storage import dataset_lock, delta
+from aiready.storage.group_commit import Durable, every, shared
 from aiready.storage.secret import KeyRing, load_secret, secret_path
 
 SCHEMA = pa.schema(
@@ -220,39 +218,20 @@ class _Writer:
     def __init__(self, path: Path, locks: Path) -> None:
         self.path, self.locks, self.state = path, locks, state_of(locks)
         self.journal = journal_path(path)
-        self.queue: queue.Queue[tuple[list[Decision], Future[None]]] = queue.Queue()
         self.tail: tuple[tuple[int, int, int] | None, int, str] | None = None  # (stamp, seq, mac)
         self.unfolded, self.unfolded_since = 0, 0.0
         self.dt: DeltaTable | None = None
         self.folded: tuple[int, int] | None = None  # (Delta version, last seq in it)
-        threading.Thread(target=self._run, name="audit-writer", daemon=True).start()
+        self.writer = Durable("audit-writer", self._commit, self._fold_if_due, idle=FOLD_SECONDS)
 
-    def _run(self) -> None:
-        while True:
-            try:
-                batch = [self.queue.get(timeout=FOLD_SECONDS)]
-            except queue.Empty:
-                if self.unfolded:
-                    self.fold_quietly()
-                continue
-            while True:
-                try:
-                    batch.append(self.queue.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                self._commit([d for decisions, _ in batch for d in decisions])
-            except BaseException as exc:  # noqa: BLE001 - every caller gets the error
-                for _, future in batch:
-                    future.set_exception(exc)
-                continue
-            for _, future in batch:
-                future.set_result(None)
-            waited = time.monotonic() - self.unfolded_since
-            if self.unfolded >= FOLD_RECORDS or waited >= FOLD_SECONDS:
-                self.fold_quietly()
+    def _fold_if_due(self) -> None:
+        waited = time.monotonic() - self.unfolded_since
+        if self.unfolded and (self.unfolded >= FOLD_RECORDS or waited >= FOLD_SECONDS):
+            self.fold_quietly()
 
-    def _commit(self, decisions: list[Decision]) -> None:
+    def _commit(self, batch: list[list[Decision]]) -> list[None]:
+        """Chain and journal every caller's decisions of a batch together (one fsync)."""
+        decisions = [d for decisions in batch for d in decisions]
         with dataset_lock(self.locks, "_audit"):
             ring = ring_of(self.state)  # each commit: a rotation applies at once
             stamp = _stamp(self.journal)
@@ -266,6 +245,7 @@ class _Writer:
                 self.unfolded_since = time.monotonic()
             self.unfolded += len(rows)
             self.tail = (_stamp(self.journal), int(rows[-1]["seq"]), str(rows[-1]["mac"]))
+        return [None] * len(batch)
 
     def _chain_end(self, ring: KeyRing) -> tuple[int, str]:
         """Where the next record chains on: the journal's end, else the anchored head — never
@@ -352,25 +332,15 @@ class _Writer:
         return self.dt
 
 
-_writers: dict[Path, _Writer] = {}
-_writers_lock = threading.Lock()
-
-
 def _writer(path: Path, locks: Path) -> _Writer:
-    with _writers_lock:
-        writer = _writers.get(path)
-        if writer is None:
-            writer = _writers[path] = _Writer(path, locks)
-        return writer
+    return shared(("audit", path), lambda: _Writer(path, locks))
 
 
 def append(path: Path, locks: Path, decisions: list[Decision]) -> None:
     """Append decisions, chained after the current last record; returns once durable."""
     if not decisions:
         return
-    future: Future[None] = Future()
-    _writer(path, locks).queue.put((decisions, future))
-    future.result()
+    _writer(path, locks).writer.put(decisions)
 
 
 def fold(path: Path, locks: Path) -> None:
@@ -384,9 +354,7 @@ def fold(path: Path, locks: Path) -> None:
 
 def fold_all() -> None:
     """Fold the journals this process wrote to (before it exits)."""
-    with _writers_lock:
-        writers = list(_writers.values())
-    for writer in writers:
+    for writer in every(_Writer):
         writer.fold_quietly()
 
 
