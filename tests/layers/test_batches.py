@@ -286,9 +286,8 @@ def test_supersede_crash_between_ingest_and_retract_is_finished_by_rerun(
     ws.run()
     (ws.root / "data/a.csv").write_text(V2)
     # the state a crash after step 1 leaves: the new batch in bronze, the old one still open
-    from dataclasses import replace
 
-    bronze.ingest(ws.paths, replace(ws.dataset("payments"), on_changed_file="append"))
+    bronze.ingest(ws.paths, ws.dataset("payments").model_copy(update={"on_changed_file": "append"}))
     assert cli(ws.root, "ingest", "payments", "--supersede").returncode == 0
     assert cli(ws.root, "refine", "payments").returncode == 0
     assert sorted((r["id"], float(r["amount"])) for r in silver_rows(ws)) == [(1, 11.0), (2, 21.0)]
@@ -303,9 +302,8 @@ def test_refine_between_ingest_and_supersede_loses_nothing(
     ws = make_workspace(files={"data/a.csv": V1})
     ws.run()
     (ws.root / "data/a.csv").write_text(V2)
-    from dataclasses import replace
 
-    bronze.ingest(ws.paths, replace(ws.dataset("payments"), on_changed_file="append"))
+    bronze.ingest(ws.paths, ws.dataset("payments").model_copy(update={"on_changed_file": "append"}))
     ws.refine("payments")
     ws.ingest("payments", supersede=True)
     assert silver_rows(ws) == []

@@ -1,14 +1,31 @@
-"""Typed, validated view of ``aiready.yaml``; errors name the file and the key."""
+"""Typed, validated view of ``aiready.yaml``: one pydantic model per section.
+
+Every section forbids keys it does not know, so a typo (``modles:``) is an error naming the key,
+the file and the closest valid key instead of a silently empty workspace.
+"""
 
 from __future__ import annotations
 
+import difflib
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, NamedTuple
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from aiready.errors import ConfigError
 
@@ -19,9 +36,11 @@ DatasetKind = Literal["operational", "strategic"]
 SourceFormat = Literal["csv", "jsonl", "parquet"]
 OnChangedFile = Literal["refuse", "supersede", "append"]
 SchemaMode = Literal["lenient", "strict"]
+EngineName = Literal["duckdb", "spark"]
 
 CONFIG_FILE = "aiready.yaml"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_MEMORY = re.compile(r"[0-9]+(\.[0-9]+)? ?([KMGT]i?B|%)")
 _FORMATS: dict[str, SourceFormat] = {
     ".csv": "csv",
     ".tsv": "csv",
@@ -31,91 +50,233 @@ _FORMATS: dict[str, SourceFormat] = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
+_UNKNOWN = "unknown_key"
+_OURS = "aiready"
 
 
-@dataclass(frozen=True)
-class DatasetConfig:
+def _says(message: str) -> WrapValidator:
+    """Report any failure of this value as ``message`` (unknown keys inside keep their own)."""
+
+    def check(value: Any, handler: Any) -> Any:
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            if first["type"] == _UNKNOWN and not first["loc"]:
+                raise PydanticCustomError(_UNKNOWN, "unknown key", first.get("ctx")) from None
+            raise PydanticCustomError(_OURS, message) from None
+
+    return WrapValidator(check)
+
+
+def _fail(message: str) -> PydanticCustomError:
+    return PydanticCustomError(_OURS, message)
+
+
+def _filled(value: str) -> str:
+    if not value.strip():
+        raise _fail("empty")
+    return value
+
+
+def _columns(value: Any) -> Any:
+    """One column may be written without the list brackets; an absent list is empty."""
+    return [value] if isinstance(value, str) else (value or [])
+
+
+def _aware(value: Any) -> datetime:
+    """An ISO 8601 time with its zone (``2013-12-31T23:59:59Z``); a zoneless one is refused."""
+    try:
+        when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise _fail("as_of must be an ISO 8601 time with a zone, e.g. 2013-12-31T23:59:59Z")
+    return when
+
+
+def _identifier(what: str) -> BeforeValidator:
+    def check(value: Any) -> str:
+        if not _NAME.match(str(value)):
+            raise _fail(f"{what} names are letters, digits and _")
+        return str(value)
+
+    return BeforeValidator(check)
+
+
+_OR_EMPTY = BeforeValidator(lambda value: {} if value is None else value)
+"""An empty YAML section (``lineage:`` with nothing under it) is the section's defaults."""
+Text = Annotated[str, AfterValidator(_filled)]
+Columns = Annotated[tuple[Annotated[str, Field(min_length=1)], ...], BeforeValidator(_columns)]
+
+
+class _Named(NamedTuple):
+    """An entry of ``datasets:`` or ``models:``: its name is the mapping key, not a key inside."""
+
+    name: str
+    fields: Any
+
+
+def _named(value: Any) -> Any:
+    if not value:
+        return {}
+    if isinstance(value, dict):
+        return {k: _Named(str(k), v) for k, v in value.items()}
+    return value
+
+
+class _Section(BaseModel):
+    """A mapping in aiready.yaml: frozen, and every key it does not declare is an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        keys = {f.alias or name: f for name, f in cls.model_fields.items()}
+        if isinstance(data, _Named):
+            keys.pop("name", None)
+            if isinstance(data.fields, dict):
+                _refuse_unknown(data.fields, keys)
+                return cls._defaults({**data.fields, "name": data.name})
+            return data.fields
+        if isinstance(data, dict):
+            _refuse_unknown(data, keys)
+            return cls._defaults(data)
+        return data
+
+    @classmethod
+    def _defaults(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """Defaults that depend on other keys (a dataset's format follows its source)."""
+        return data
+
+
+def _refuse_unknown(data: dict[Any, Any], known: dict[str, Any]) -> None:
+    for key in data:
+        if str(key) not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            context = {"key": str(key), "close": close[0] if close else "", "known": sorted(known)}
+            raise PydanticCustomError(_UNKNOWN, "unknown key", context)
+
+
+class DatasetConfig(_Section):
     """One dataset declared under ``datasets:``."""
 
     name: str
     """Dataset name; also its table name in every layer (letters, digits, underscore)."""
-    kind: DatasetKind
+    kind: Annotated[DatasetKind, _says("kind must be operational or strategic")] = "operational"
     """operational (events, logs, transactions: append) or strategic (master data: merge by key)."""
-    source: str
+    source: Annotated[Text, _says("`source` is required")]
     """A file or glob, relative to the workspace (csv, jsonl or parquet)."""
-    contract: str
+    contract: Annotated[Text, _says("`contract` is required")]
     """Path of the ODCS v3 contract, relative to the workspace."""
-    format: SourceFormat
+    format: Annotated[
+        SourceFormat, _says("cannot tell the source format: set `format: csv|jsonl|parquet`")
+    ]
     """Source format; inferred from the source's extension unless given."""
-    delimiter: str = ","
+    delimiter: Annotated[
+        str, Field(min_length=1, max_length=1), _says("delimiter must be one character")
+    ] = ","
     """CSV field delimiter (``\\t`` for .tsv)."""
-    null_values: tuple[str, ...] = ()
+    null_values: Annotated[
+        tuple[str, ...], _says('null_values must be a list of strings, e.g. ["NA", "n/a"]')
+    ] = ()
     """Tokens meaning "no value" in every column (``[NA, "n/a"]``): NULL before type checks."""
-    integral_floats: bool = True
+    integral_floats: Annotated[
+        bool, Field(strict=True), _says("integral_floats must be true or false")
+    ] = True
     """Integers written as floats (``517.0``, ``1e3``) are accepted exactly; false refuses them."""
-    on_changed_file: OnChangedFile = "refuse"
+    on_changed_file: Annotated[
+        OnChangedFile, _says("on_changed_file is refuse, supersede or append")
+    ] = "refuse"
     """A file seen before under the same name with other content: refuse it (until
     ``ingest --supersede``), supersede its earlier batch, or append it as one more batch."""
-    schema: SchemaMode = "lenient"
-    """``strict`` fails a batch whose file has columns the contract lacks or lacks optional ones."""
+    schema_mode: Annotated[
+        SchemaMode, Field(alias="schema"), _says("schema must be lenient or strict")
+    ] = "lenient"
+    """``schema:`` in YAML; ``strict`` fails a batch whose file has columns the contract lacks
+    or lacks optional ones (pydantic reserves the attribute name ``schema``)."""
+
+    @classmethod
+    def _defaults(cls, data: dict[str, Any]) -> dict[str, Any]:
+        source = data.get("source")
+        if not isinstance(source, str):
+            return data
+        suffix = Path(source).suffix.lower()
+        out = {**data, "format": data.get("format") or _FORMATS.get(suffix)}
+        if suffix == ".tsv":
+            out.setdefault("delimiter", "\t")
+        return out
 
 
-@dataclass(frozen=True)
-class RetrievalConfig:
+class RetrievalConfig(_Section):
     """How a gold model is indexed for ``/retrieve`` (``retrieval:`` under a model)."""
 
-    id: str
+    id: Annotated[Text, _says("retrieval needs `id: <column>`")]
     """The column that identifies a record (cited back to the caller)."""
-    text: tuple[str, ...]
+    text: Annotated[
+        Columns, Field(min_length=1, validate_default=True), _says("retrieval needs text columns")
+    ] = ()
     """Columns whose text is searched."""
-    filters: tuple[str, ...] = ()
+    filters: Annotated[Columns, _says("filters is a list of columns")] = ()
     """Columns a caller may filter on (exact match); row filters may use them too."""
-    semantic: bool = False
+    semantic: Annotated[bool, Field(strict=True), _says("semantic is true or false")] = False
     """Also rank by sentence embeddings and fuse with BM25 (needs the ``semantic`` extra)."""
 
 
-@dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(_Section):
     """One gold model declared under ``models:``."""
 
     name: str
     """Model name; also its gold table name."""
-    sql: str
+    sql: Annotated[Text, _says("`sql` is required")]
     """Path of the DuckDB SQL file; it reads ``silver.<dataset>`` and ``gold.<model>``."""
-    contract: str
+    contract: Annotated[Text, _says("`contract` is required")]
     """Path of the model's ODCS v3 contract (its gate and its SLA)."""
-    primary_key: tuple[str, ...] = ()
+    primary_key: Annotated[Columns, _says("primary_key is a column or a list of columns")] = ()
     """Optional key: publish MERGEs by it (rows gone from the result are deleted)."""
-    strategic: bool = False
+    strategic: Annotated[bool, Field(strict=True), _says("strategic is true or false")] = False
     """Decision-grade: may read operational data only through an aggregation."""
     retrieval: RetrievalConfig | None = None
     """Index this model for AI retrieval (certified versions only)."""
-    as_of: datetime | None = None
+    as_of: Annotated[datetime | None, BeforeValidator(_aware)] = None
     """Historic data: freshness is measured at this time instead of now (it never goes stale)."""
 
 
-@dataclass(frozen=True)
-class LineageConfig:
+class LineageConfig(_Section):
     """Where OpenLineage events go (``lineage:`` in aiready.yaml)."""
 
-    transport: Literal["file", "http", "none"] = "file"
+    transport: Annotated[
+        Literal["file", "http", "none"], _says("transport is file, http or none")
+    ] = "file"
     """file: ``.aiready/lineage/`` (read by ``aiready lineage``); http: also POST them."""
-    url: str | None = None
+    url: Annotated[str | None, Field(validate_default=True)] = None
     """Base URL of an OpenLineage HTTP endpoint (e.g. Marquez), for transport http."""
-    endpoint: str = "api/v1/lineage"
-    api_key_env: str | None = None
+    endpoint: Annotated[str, _says("endpoint must be a string")] = "api/v1/lineage"
+    """Path of the lineage resource under ``url``."""
+    api_key_env: Annotated[str | None, _says("api_key_env must be a string")] = None
     """Name of the environment variable holding the API key (the key itself never goes in YAML)."""
 
+    @field_validator("url")
+    @classmethod
+    def _http_needs_url(cls, url: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("transport") == "http" and not (url or "").startswith(
+            ("http://", "https://")
+        ):
+            raise _fail("transport http needs `url: http(s)://…`")
+        return url
 
-@dataclass(frozen=True)
-class EngineConfig:
-    """Which engine runs gates and gold models (``engine:`` and ``spark:`` in aiready.yaml)."""
+
+class EngineConfig(BaseModel):
+    """Which engine runs gates and gold models (``engine:``, ``spark:`` and ``duckdb:``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     name: str = "duckdb"
-    """duckdb (embedded default) or spark."""
+    """duckdb (embedded) or spark (``--engine`` may name another: the registry refuses it)."""
     master: str = "local[2]"
     """Spark master URL (``spark: {master: …}``), for engine spark."""
-    conf: dict[str, str] = field(default_factory=dict)
+    conf: dict[str, str] = Field(default_factory=dict)
     """Extra Spark configuration (``spark: {conf: {key: value}}``)."""
     memory_limit: str = "1GB"
     """DuckDB's memory for one gate or model (``duckdb: {memory_limit: …}``); beyond it, DuckDB
@@ -128,21 +289,108 @@ class EngineConfig:
         return {"memory_limit": self.memory_limit, "temp_directory": str(temp_directory)}
 
 
-@dataclass(frozen=True)
-class WorkspaceConfig:
+class _Spark(_Section):
+    """``spark:``: where the Spark engine runs."""
+
+    master: str = "local[2]"
+    """Spark master URL."""
+    conf: Annotated[dict[str, Annotated[str, BeforeValidator(str)]], _OR_EMPTY] = Field(
+        default_factory=dict
+    )
+    """Extra Spark configuration; values are passed to Spark as text."""
+
+
+def _memory(value: str) -> str:
+    if not _MEMORY.fullmatch(value.strip()):
+        raise _fail("not a size")
+    return value.strip()
+
+
+class _Duckdb(_Section):
+    """``duckdb:``: limits of the embedded engine."""
+
+    memory_limit: Annotated[str, AfterValidator(_memory)] = "1GB"
+    """Memory for one gate or model, e.g. ``2GB``, ``512MiB`` or ``50%``."""
+
+
+class _Query(_Section):
+    """``query:``: limits of one governed query."""
+
+    timeout_seconds: Annotated[
+        float,
+        Field(strict=True, gt=0, le=3600),
+        _says("timeout_seconds is a number of seconds in (0, 3600]"),
+    ] = 30.0
+    """Time limit, after which the query is stopped."""
+
+
+class _File(_Section):
+    """``aiready.yaml`` as written; :class:`WorkspaceConfig` is what the rest of aiready reads."""
+
+    name: Annotated[str, Field(pattern=_NAME.pattern), _says("`name` must be a short identifier")]
+    """Workspace name; also the MLflow experiment name."""
+    datasets: Annotated[
+        dict[Annotated[str, _identifier("dataset")], DatasetConfig], BeforeValidator(_named)
+    ] = Field(default_factory=dict)
+    """Declared datasets, in file order."""
+    models: Annotated[
+        dict[Annotated[str, _identifier("model")], ModelConfig], BeforeValidator(_named)
+    ] = Field(default_factory=dict)
+    """Declared gold models, in file order."""
+    lineage: Annotated[LineageConfig, _OR_EMPTY] = Field(default_factory=LineageConfig)
+    """Where lineage events are sent."""
+    engine: Annotated[EngineName, _says(f"engine is one of {sorted(ENGINE_NAMES)}")] = "duckdb"
+    """Which engine runs gates and models."""
+    spark: Annotated[_Spark | None, _says("`spark` is a mapping with `master` and `conf`")] = None
+    """Spark settings, for engine spark."""
+    duckdb: Annotated[
+        _Duckdb | None,
+        _says("`duckdb` is a mapping with `memory_limit`, e.g. {memory_limit: 2GB}"),
+    ] = None
+    """DuckDB settings."""
+    query: _Query | None = None
+    """Governed query settings."""
+
+    @field_validator("models")
+    @classmethod
+    def _distinct_names(cls, models: dict[str, ModelConfig], info: ValidationInfo) -> Any:
+        clash = set(models) & set(info.data.get("datasets", {}))
+        if clash:
+            raise _fail(f"names used by both a dataset and a model: {sorted(clash)}")
+        return models
+
+    def workspace(self, root: Path) -> WorkspaceConfig:
+        spark, duck = self.spark or _Spark(), self.duckdb or _Duckdb()
+        engine = EngineConfig(
+            name=self.engine, master=spark.master, conf=spark.conf, memory_limit=duck.memory_limit
+        )
+        return WorkspaceConfig(
+            name=self.name,
+            root=root.resolve(),
+            datasets=self.datasets,
+            models=self.models,
+            lineage=self.lineage,
+            engine=engine,
+            query_timeout_s=(self.query or _Query()).timeout_seconds,
+        )
+
+
+class WorkspaceConfig(BaseModel):
     """The whole ``aiready.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     name: str
     """Workspace name; also the MLflow experiment name."""
     root: Path
     """Directory holding ``aiready.yaml``; relative paths resolve against it."""
-    datasets: dict[str, DatasetConfig] = field(default_factory=dict)
+    datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
     """Declared datasets, in file order."""
-    models: dict[str, ModelConfig] = field(default_factory=dict)
+    models: dict[str, ModelConfig] = Field(default_factory=dict)
     """Declared gold models, in file order."""
-    lineage: LineageConfig = field(default_factory=LineageConfig)
+    lineage: LineageConfig = Field(default_factory=LineageConfig)
     """Where lineage events are sent."""
-    engine: EngineConfig = field(default_factory=EngineConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
     """Which engine runs gates and models."""
     query_timeout_s: float = 30.0
     """Time limit of one governed query (``query: {timeout_seconds: …}``); it is then stopped."""
@@ -161,262 +409,30 @@ def load_config(root: Path) -> WorkspaceConfig:
         raise ConfigError(
             "aiready.yaml must be a mapping with `name` and `datasets`", file=str(path)
         )
-    name = raw.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ConfigError("`name` must be a short identifier", file=str(path), key="name")
-    datasets_raw = raw.get("datasets") or {}
-    if not isinstance(datasets_raw, dict):
-        raise ConfigError("`datasets` must be a mapping", file=str(path), key="datasets")
-    datasets = {str(k): _dataset(path, str(k), v) for k, v in datasets_raw.items()}
-    models_raw = raw.get("models") or {}
-    if not isinstance(models_raw, dict):
-        raise ConfigError("`models` must be a mapping", file=str(path), key="models")
-    models = {str(k): _model(path, str(k), v) for k, v in models_raw.items()}
-    clash = set(models) & set(datasets)
-    if clash:
-        raise ConfigError(
-            f"names used by both a dataset and a model: {sorted(clash)}",
-            file=str(path),
-            key="models",
-        )
-    lineage = _lineage(path, raw.get("lineage"))
-    return WorkspaceConfig(
-        name=name,
-        root=root.resolve(),
-        datasets=datasets,
-        models=models,
-        lineage=lineage,
-        engine=_engine(path, raw.get("engine", "duckdb"), raw.get("spark"), raw.get("duckdb")),
-        query_timeout_s=_query_timeout(path, raw.get("query")),
-    )
-
-
-def _query_timeout(path: Path, raw: Any) -> float:
-    if raw is None:
-        return 30.0
-    if not isinstance(raw, dict) or set(raw) - {"timeout_seconds"}:
-        raise ConfigError("`query` takes only `timeout_seconds`", file=str(path), key="query")
-    value = raw.get("timeout_seconds", 30.0)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
-        raise ConfigError(
-            "timeout_seconds is a number of seconds in (0, 3600]",
-            file=str(path),
-            key="query.timeout_seconds",
-        )
-    return float(value)
-
-
-def _engine(path: Path, name: Any, spark: Any, duck: Any = None) -> EngineConfig:
-    if name not in ENGINE_NAMES:
-        raise ConfigError(f"engine is one of {sorted(ENGINE_NAMES)}", file=str(path), key="engine")
-    limit = _memory_limit(path, duck)
-    if spark is None:
-        return EngineConfig(name=name, memory_limit=limit)
-    if not isinstance(spark, dict) or set(spark) - {"master", "conf"}:
-        raise ConfigError(
-            "`spark` is a mapping with `master` and `conf`", file=str(path), key="spark"
-        )
-    master = spark.get("master", "local[2]")
-    conf = spark.get("conf") or {}
-    if not isinstance(master, str) or not isinstance(conf, dict):
-        raise ConfigError(
-            "spark.master is a string and spark.conf a mapping", file=str(path), key="spark"
-        )
-    return EngineConfig(name, master, {str(k): str(v) for k, v in conf.items()}, limit)
-
-
-def _memory_limit(path: Path, duck: Any) -> str:
-    if duck is None:
-        return EngineConfig.memory_limit
-    limit = duck.get("memory_limit") if isinstance(duck, dict) else None
-    if (
-        not isinstance(duck, dict)
-        or set(duck) - {"memory_limit"}
-        or not isinstance(limit, str)
-        or not re.fullmatch(r"[0-9]+(\.[0-9]+)? ?([KMGT]i?B|%)", limit.strip())
-    ):
-        raise ConfigError(
-            "`duckdb` is a mapping with `memory_limit`, e.g. {memory_limit: 2GB}",
-            file=str(path),
-            key="duckdb",
-        )
-    return limit.strip()
-
-
-def _lineage(path: Path, raw: Any) -> LineageConfig:
-    if raw is None:
-        return LineageConfig()
-    if not isinstance(raw, dict):
-        raise ConfigError("`lineage` must be a mapping", file=str(path), key="lineage")
-    unknown = set(raw) - {"transport", "url", "endpoint", "api_key_env"}
-    if unknown:
-        raise ConfigError(f"unknown keys {sorted(unknown)}", file=str(path), key="lineage")
-    transport = raw.get("transport", "file")
-    if transport not in ("file", "http", "none"):
-        raise ConfigError(
-            "transport is file, http or none", file=str(path), key="lineage.transport"
-        )
-    url = raw.get("url")
-    if transport == "http" and not (
-        isinstance(url, str) and url.startswith(("http://", "https://"))
-    ):
-        raise ConfigError(
-            "transport http needs `url: http(s)://…`", file=str(path), key="lineage.url"
-        )
-    for key in ("endpoint", "api_key_env"):
-        if key in raw and not isinstance(raw[key], str):
-            raise ConfigError(f"{key} must be a string", file=str(path), key=f"lineage.{key}")
-    return LineageConfig(
-        transport=cast(Literal["file", "http", "none"], transport),
-        url=url,
-        endpoint=str(raw.get("endpoint", "api/v1/lineage")),
-        api_key_env=raw.get("api_key_env"),
-    )
-
-
-def _model(path: Path, name: str, raw: Any) -> ModelConfig:
-    key = f"models.{name}"
-    if not _NAME.match(name):
-        raise ConfigError("model names are letters, digits and _", file=str(path), key=key)
-    if not isinstance(raw, dict):
-        raise ConfigError("a model must be a mapping", file=str(path), key=key)
-    unknown = set(raw) - {"sql", "contract", "primary_key", "strategic", "retrieval", "as_of"}
-    if unknown:
-        raise ConfigError(f"unknown keys {sorted(unknown)}", file=str(path), key=key)
-    for required in ("sql", "contract"):
-        if not isinstance(raw.get(required), str) or not raw[required].strip():
-            raise ConfigError(f"`{required}` is required", file=str(path), key=f"{key}.{required}")
-    pk = raw.get("primary_key") or ()
-    keys = (pk,) if isinstance(pk, str) else tuple(pk)
-    if not all(isinstance(k, str) and k for k in keys):
-        raise ConfigError(
-            "primary_key is a column or a list of columns", file=str(path), key=f"{key}.primary_key"
-        )
-    strategic = raw.get("strategic", False)
-    if not isinstance(strategic, bool):
-        raise ConfigError("strategic is true or false", file=str(path), key=f"{key}.strategic")
-    retrieval = _retrieval(path, f"{key}.retrieval", raw.get("retrieval"))
-    return ModelConfig(
-        name,
-        str(raw["sql"]),
-        str(raw["contract"]),
-        keys,
-        strategic,
-        retrieval,
-        _as_of(path, key, raw.get("as_of")),
-    )
-
-
-def _as_of(path: Path, key: str, value: Any) -> datetime | None:
-    """An ISO 8601 time with its zone (``2013-12-31T23:59:59Z``); a zoneless one is refused."""
-    if value is None:
-        return None
     try:
-        when = datetime.fromisoformat(str(value))
-    except ValueError:
-        when = None
-    if when is None or when.tzinfo is None:
-        raise ConfigError(
-            "as_of must be an ISO 8601 time with a zone, e.g. 2013-12-31T23:59:59Z",
-            file=str(path),
-            key=f"{key}.as_of",
-        )
-    return when
+        return _File.model_validate(raw).workspace(root)
+    except ValidationError as exc:
+        raise _config_error(exc, path) from None
 
 
-def _retrieval(path: Path, key: str, raw: Any) -> RetrievalConfig | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, dict) or set(raw) - {"id", "text", "filters", "semantic"}:
-        raise ConfigError(
-            "retrieval is a mapping of id, text, filters and semantic", file=str(path), key=key
+def _config_error(exc: ValidationError, path: Path) -> ConfigError:
+    """The first problem, as a ConfigError naming the file and the dotted key."""
+    first = exc.errors()[0]
+    parts = [str(p) for p in first["loc"] if p != "[key]"]
+    key = ".".join(parts) or None
+    kind, context = first["type"], first.get("ctx") or {}
+    if kind == _UNKNOWN:
+        where = ".".join([*parts, context["key"]])
+        hint = (
+            f"did you mean {'.'.join([*parts, context['close']])!r}?"
+            if context["close"]
+            else f"valid keys: {', '.join(context['known'])}"
         )
-    if not isinstance(raw.get("id"), str) or not raw["id"]:
-        raise ConfigError("retrieval needs `id: <column>`", file=str(path), key=f"{key}.id")
-    lists: dict[str, tuple[str, ...]] = {}
-    for part in ("text", "filters"):
-        value = raw.get(part) or []
-        value = [value] if isinstance(value, str) else value
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise ConfigError(f"{part} is a list of columns", file=str(path), key=f"{key}.{part}")
-        lists[part] = tuple(value)
-    if not lists["text"]:
-        raise ConfigError("retrieval needs text columns", file=str(path), key=f"{key}.text")
-    semantic = raw.get("semantic", False)
-    if not isinstance(semantic, bool):
-        raise ConfigError("semantic is true or false", file=str(path), key=f"{key}.semantic")
-    return RetrievalConfig(raw["id"], lists["text"], lists["filters"], semantic)
-
-
-def _dataset(path: Path, name: str, raw: Any) -> DatasetConfig:
-    key = f"datasets.{name}"
-    if not _NAME.match(name):
-        raise ConfigError("dataset names are letters, digits and _", file=str(path), key=key)
-    if not isinstance(raw, dict):
-        raise ConfigError("a dataset must be a mapping", file=str(path), key=key)
-    unknown = set(raw) - {
-        "kind",
-        "source",
-        "contract",
-        "format",
-        "delimiter",
-        "null_values",
-        "integral_floats",
-        "on_changed_file",
-        "schema",
-    }
-    if unknown:
-        raise ConfigError(f"unknown keys {sorted(unknown)}", file=str(path), key=key)
-    kind = raw.get("kind", "operational")
-    if kind not in ("operational", "strategic"):
-        raise ConfigError(
-            "kind must be operational or strategic", file=str(path), key=f"{key}.kind"
-        )
-    for required in ("source", "contract"):
-        if not isinstance(raw.get(required), str) or not raw[required].strip():
-            raise ConfigError(f"`{required}` is required", file=str(path), key=f"{key}.{required}")
-    source = str(raw["source"])
-    fmt = raw.get("format") or _FORMATS.get(Path(source).suffix.lower())
-    if fmt not in ("csv", "jsonl", "parquet"):
-        raise ConfigError(
-            "cannot tell the source format: set `format: csv|jsonl|parquet`",
-            file=str(path),
-            key=f"{key}.format",
-        )
-    delimiter = raw.get("delimiter", "\t" if source.lower().endswith(".tsv") else ",")
-    if not isinstance(delimiter, str) or len(delimiter) != 1:
-        raise ConfigError("delimiter must be one character", file=str(path), key=f"{key}.delimiter")
-    nulls = raw.get("null_values", [])
-    if not isinstance(nulls, list) or not all(isinstance(v, str) for v in nulls):
-        raise ConfigError(
-            'null_values must be a list of strings, e.g. ["NA", "n/a"]',
-            file=str(path),
-            key=f"{key}.null_values",
-        )
-    integral = raw.get("integral_floats", True)
-    if not isinstance(integral, bool):
-        raise ConfigError(
-            "integral_floats must be true or false", file=str(path), key=f"{key}.integral_floats"
-        )
-    on_changed = raw.get("on_changed_file", "refuse")
-    if on_changed not in ("refuse", "supersede", "append"):
-        raise ConfigError(
-            "on_changed_file is refuse, supersede or append",
-            file=str(path),
-            key=f"{key}.on_changed_file",
-        )
-    schema = raw.get("schema", "lenient")
-    if schema not in ("lenient", "strict"):
-        raise ConfigError("schema must be lenient or strict", file=str(path), key=f"{key}.schema")
-    return DatasetConfig(
-        name=name,
-        kind=cast(DatasetKind, kind),
-        schema=cast(SchemaMode, schema),
-        source=source,
-        contract=str(raw["contract"]),
-        format=cast(SourceFormat, fmt),
-        delimiter=delimiter,
-        null_values=tuple(nulls),
-        integral_floats=integral,
-        on_changed_file=cast(OnChangedFile, on_changed),
-    )
+        message = f"unknown key {where!r} in {CONFIG_FILE}; {hint}"
+    elif kind == "missing":
+        message = f"`{parts[-1]}` is required"
+    elif kind in ("model_type", "dict_type"):
+        message = f"`{key}` must be a mapping"
+    else:
+        message = first["msg"]
+    return ConfigError(message, file=str(path), key=key)

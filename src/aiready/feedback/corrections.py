@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from aiready.config.models import DatasetConfig
 from aiready.errors import AireadyError, NotFoundError
 from aiready.feedback.store import table_path
 from aiready.layers import bronze, ledger
@@ -145,10 +146,8 @@ def review(
     return result
 
 
-def _jsonl(ds: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(ds, format="jsonl")
+def _jsonl(ds: DatasetConfig) -> DatasetConfig:
+    return ds.model_copy(update={"format": "jsonl"})
 
 
 def _mark(

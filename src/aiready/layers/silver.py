@@ -91,7 +91,7 @@ def refine(
                 references(paths, contract),
             ) as outcome:
                 result.reports.append(outcome.report)
-                if ds.schema == "strict":
+                if ds.schema_mode == "strict":
                     enforce_strict(outcome.report, contract, batch.columns)
                 if mode == "merge":
                     _refuse_out_of_order(outcome.report, ds, batch.batch_id, merged)

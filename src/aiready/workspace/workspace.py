@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -75,7 +74,7 @@ class Workspace:
         self.paths = Paths(config.root)
         self.tracker = Tracker(config.name, self.paths)
         self.engine_config = (
-            config.engine if engine is None else dataclasses.replace(config.engine, name=engine)
+            config.engine if engine is None else config.engine.model_copy(update={"name": engine})
         )
         self._gate: GateEngine | None = None
 
@@ -207,7 +206,7 @@ class Workspace:
         results = []
         for ds in self._selected(dataset):
             if supersede:
-                ds = dataclasses.replace(ds, on_changed_file="supersede")
+                ds = ds.model_copy(update={"on_changed_file": "supersede"})
             with self._run("ingest", ds.name, "bronze", parent_run) as step:
                 result = bronze.ingest(
                     self.paths, ds, progress, contract_columns=self._contract_columns(ds.name)
