@@ -20,12 +20,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 
 from aiready import templating
 from aiready.policy import audit
 from aiready.policy.engine import Decision
 from aiready.service import keys
-from aiready.service.deps import GateDep, WorkspaceDep, workspace
+from aiready.service.deps import GateDep, WorkspaceDep, gate, workspace
 from aiready.service.edges import Bounded
 from aiready.workspace import Workspace
 
@@ -113,14 +114,43 @@ def session(request: Request, ws: WorkspaceDep, door: GateDep, store: SessionsDe
 SessionDep = Annotated[Session, Depends(session)]
 
 
-def checked(s: SessionDep, csrf: Annotated[str, Form()]) -> Session:
-    """The session of a form post whose CSRF token is the session's (else 403)."""
-    if not secrets.compare_digest(csrf, s.csrf):
+class Posted(BaseModel):
+    """A console form: every one carries the session's CSRF token."""
+
+    csrf: str
+
+
+class RejectForm(Posted):
+    batch: str
+    row: int
+
+
+class ReviewForm(Posted):
+    decision: str
+
+
+def posted(request: Request, form: Posted) -> Session:
+    """The session of a form post whose CSRF token is the session's (else 403).
+
+    Called by the form dependencies below, after FastAPI validated the form: a malformed post
+    is 422 whether or not it has a session, as it was before sessions were dependencies.
+    """
+    s = session(request, workspace(request), gate(request), sessions(request))
+    if not secrets.compare_digest(form.csrf, s.csrf):
         raise HTTPException(403, "bad CSRF token")
     return s
 
 
-CheckedDep = Annotated[Session, Depends(checked)]
+def replaying(request: Request, form: Annotated[Posted, Form()]) -> Session:
+    return posted(request, form)
+
+
+def rejecting(request: Request, form: Annotated[RejectForm, Form()]) -> tuple[Session, RejectForm]:
+    return posted(request, form), form
+
+
+def reviewing(request: Request, form: Annotated[ReviewForm, Form()]) -> tuple[Session, ReviewForm]:
+    return posted(request, form), form
 
 
 def page(name: str, request: Request, /, **values: Any) -> HTMLResponse:

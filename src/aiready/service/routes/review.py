@@ -3,11 +3,22 @@
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from aiready.errors import AireadyError
-from aiready.service.console import CheckedDep, SessionDep, page, reviewer, visible
+from aiready.service.console import (
+    RejectForm,
+    ReviewForm,
+    Session,
+    SessionDep,
+    page,
+    rejecting,
+    replaying,
+    reviewer,
+    reviewing,
+    visible,
+)
 from aiready.service.deps import WorkspaceDep
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -26,19 +37,18 @@ def quarantine(request: Request, dataset: str, ws: WorkspaceDep, s: SessionDep) 
 def reject(
     dataset: str,
     ws: WorkspaceDep,
-    s: CheckedDep,
-    batch: Annotated[str, Form()],
-    row: Annotated[int, Form()],
+    posted: Annotated[tuple[Session, RejectForm], Depends(rejecting)],
 ) -> Response:
+    s, form = posted
     reviewer(ws, s, dataset)
-    count = ws.reject(dataset, s.principal, rows=[(batch, row)])
+    count = ws.reject(dataset, s.principal, rows=[(form.batch, form.row)])
     return RedirectResponse(
         f"/ui/quarantine/{dataset}?message=rejected+{count}+row", status_code=303
     )
 
 
 @router.post("/quarantine/{dataset}/replay")
-def replay(dataset: str, ws: WorkspaceDep, s: CheckedDep) -> Response:
+def replay(dataset: str, ws: WorkspaceDep, s: Annotated[Session, Depends(replaying)]) -> Response:
     reviewer(ws, s, dataset)
     [result] = ws.refine(dataset, replay_quarantine=True)
     released = result.replay.released if result.replay else 0
@@ -60,15 +70,18 @@ def feedback(request: Request, ws: WorkspaceDep, s: SessionDep) -> HTMLResponse:
 
 @router.post("/feedback/{feedback_id}")
 def review(
-    feedback_id: str, ws: WorkspaceDep, s: CheckedDep, decision: Annotated[str, Form()]
+    feedback_id: str,
+    ws: WorkspaceDep,
+    posted: Annotated[tuple[Session, ReviewForm], Depends(reviewing)],
 ) -> Response:
+    s, form = posted
     row = next((r for r in ws.feedback.rows("correction") if r["id"] == feedback_id), None)
     if row is None:
         raise HTTPException(404, "no such correction")
     if "read" not in visible(ws, s).get(row["dataset"], []):
         raise HTTPException(403, f"{s.principal} may not review {row['dataset']}")
     try:
-        result = ws.review_correction(feedback_id, decision == "accept", s.principal)
+        result = ws.review_correction(feedback_id, form.decision == "accept", s.principal)
     except AireadyError as exc:
         return RedirectResponse(f"/ui/feedback?message={exc.message}", status_code=303)
     return RedirectResponse(f"/ui/feedback?message={result.status}", status_code=303)
