@@ -141,3 +141,26 @@ def test_wrong_key_and_forged_forms_are_refused(served: Any, browser: Any) -> No
         f"{url}/ui/quarantine/docs/replay", data={"csrf": "forged"}, cookies=cookies
     )
     assert forged.status_code == 403
+
+
+def test_lineage_tree_shows_a_hostile_file_name_as_text(
+    tmp_path: Path, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.security.test_html_escaping import ESCAPED, HOSTILE_FILE, TAG
+
+    monkeypatch.setenv("AIREADY_MLFLOW__ENABLED", "false")
+    ws = make(tmp_path / "ws", n=6)
+    (ws.root / "data" / HOSTILE_FILE).write_text(
+        "doc_id,region,topic,title,body,author_email\nh1,EU,t,a,b,c@example.com\n"
+    )
+    assert ws.run().passed
+    with serving(create_app(ws)) as url:
+        alice = signed_in(browser, ws, url, "alice", "support")
+        dialogs: list[str] = []
+        alice.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        alice.goto(f"{url}/ui/datasets/kb")
+        assert HOSTILE_FILE in alice.inner_text("#lineage")  # shown, as text
+        assert alice.locator("#lineage script").count() == 0
+        assert dialogs == [] and alice.errors == []
+        raw = alice.context.request.get(f"{url}/ui/datasets/kb").text()  # the session's cookie
+        assert TAG not in raw and ESCAPED in raw

@@ -8,7 +8,6 @@ certificate view; it stays servable (drift is a warning to its owner, not a fail
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -18,9 +17,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from aiready import templating
 from aiready.certification import certify as certs
 from aiready.config.paths import Paths
-from aiready.drift.stats import DriftReport, compare
+from aiready.drift.stats import ColumnDrift, DriftReport, compare
 from aiready.errors import NotFoundError
 from aiready.storage import delta
 
@@ -124,30 +124,16 @@ def latest(paths: Paths, target: str) -> dict[str, Any] | None:
     return row
 
 
+def _bar_width(c: ColumnDrift) -> float:
+    """The bar's width in percent: 50 is the threshold, a drifted column is past it."""
+    if c.method in ("wasserstein", "jensenshannon"):
+        scale = c.value / c.threshold
+    else:
+        scale = c.threshold / max(c.value, 1e-12)
+    return min(100.0, 50.0 * scale)
+
+
 def render(result: DriftResult) -> str:
     """A self-contained HTML page: one bar per column, scaled to its threshold."""
-    rows = []
-    for c in result.report.columns:
-        scale = (
-            c.value / c.threshold
-            if c.method in ("wasserstein", "jensenshannon")
-            else (c.threshold / max(c.value, 1e-12))
-        )
-        width = min(100.0, 50.0 * scale)
-        colour = "#c0392b" if c.drifted else "#27ae60"
-        rows.append(
-            f"<tr><td>{html.escape(c.column)}</td><td>{c.kind}</td><td>{c.method}</td>"
-            f"<td>{c.value:.4g}</td><td>{c.threshold}</td>"
-            f'<td><div style="background:{colour};width:{width:.0f}%;height:12px"></div></td>'
-            f"<td>{'drift' if c.drifted else 'ok'}</td></tr>"
-        )
-    verdict = "DRIFTED" if result.report.drifted else "no dataset drift"
-    return (
-        "<!doctype html><meta charset=utf-8><title>drift</title>"
-        "<style>body{font-family:sans-serif}td,th{padding:4px 8px;text-align:left}</style>"
-        f"<h1>Drift of {result.layer} {html.escape(result.target)}</h1>"
-        f"<p>{html.escape(result.current)} against {html.escape(result.reference)}: "
-        f"<b>{verdict}</b> ({result.report.share:.0%} of columns drifted; the bar's middle is "
-        "the threshold)</p><table><tr><th>column</th><th>kind</th><th>test</th><th>value</th>"
-        f"<th>threshold</th><th></th><th></th></tr>{''.join(rows)}</table>"
-    )
+    columns = [(c, _bar_width(c)) for c in result.report.columns]
+    return templating.render("aiready.drift", "drift_report.html", result=result, columns=columns)

@@ -7,7 +7,6 @@ decision trends; the lineage graph. Plots are drawn with matplotlib (Agg backend
 
 from __future__ import annotations
 
-import html
 import io
 import math
 from collections import Counter, defaultdict
@@ -15,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import matplotlib
+from markupsafe import Markup
 
 matplotlib.use("Agg")
 matplotlib.rcParams["svg.fonttype"] = "none"  # labels stay text: searchable, small, accessible
@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from aiready import templating  # noqa: E402
 from aiready.certification.certify import describe_lag  # noqa: E402
 from aiready.drift import latest as latest_drift  # noqa: E402
 from aiready.layers import ledger  # noqa: E402
@@ -33,44 +34,23 @@ from aiready.storage import delta  # noqa: E402
 if TYPE_CHECKING:
     from aiready.scorecard.source import ScoreSource
 
-STYLE = """
-body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px;color:#222}
-h1{margin-bottom:0}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
-table{border-collapse:collapse;margin:.5rem 0}td,th{padding:4px 10px;border-bottom:1px solid #eee;
-text-align:left}.low{color:#b03a2e;font-weight:600}.ok{color:#1e8449}.muted{color:#777}
-figure{margin:.5rem 0}
-"""
+
+def _sections() -> Any:
+    """The macros of ``templates/sections.html``, one per section (they return escaped HTML)."""
+    return templating.environment("aiready.scorecard").get_template("sections.html").module
 
 
 def _svg(fig: Figure) -> str:
+    """The figure as inline SVG (matplotlib escapes the labels it writes, so it is markup)."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buffer.getvalue()
-    return f"<figure>{text[text.index('<svg') :]}</figure>"
-
-
-def _esc(value: Any) -> str:
-    return html.escape(str(value))
+    return str(_sections().figure(Markup(text[text.index("<svg") :])))
 
 
 def _scorecard(card: dict[str, Any]) -> str:
-    head = "".join(f"<th>{p.replace('_', '-')}</th>" for p in PROPERTIES)
-    rows = []
-    for item in [*card["items"], {"name": "workspace", "layer": "", **card["workspace"]}]:
-        cells = "".join(
-            f"<td class={'low' if item['scores'][p] < 50 else 'ok'}>{item['scores'][p]:.0f}</td>"
-            for p in PROPERTIES
-        )
-        rows.append(
-            f"<tr><td>{_esc(item['name'])}</td><td>{_esc(item.get('layer') or '')}</td>{cells}"
-            f"<td><b>{item['overall']:.0f}</b></td></tr>"
-        )
-    fixes = "".join(
-        f"<li>+{f['impact']:.1f} <b>{_esc(f['target'])}</b>: {_esc(f['fix'])} "
-        f"<span class=muted>({_esc(f['evidence'])})</span></li>"
-        for f in card["workspace"]["top_fixes"]
-    )
+    rows = [*card["items"], {"name": "workspace", "layer": "", **card["workspace"]}]
     fig, ax = plt.subplots(figsize=(8, 3.0), layout="constrained")
     names = [i["name"] for i in card["items"]]
     width = 0.8 / max(len(names), 1)
@@ -80,10 +60,8 @@ def _scorecard(card: dict[str, Any]) -> str:
     ax.set_xticks([p + 0.4 - width / 2 for p in range(len(PROPERTIES))], list(PROPERTIES))
     ax.set_ylim(0, 100)
     ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
-    return (
-        f"<table><tr><th>name</th><th>layer</th>{head}<th>overall</th></tr>{''.join(rows)}</table>"
-        f"{_svg(fig)}<h3>Top fixes</h3><ol>{fixes or '<li>nothing to fix</li>'}</ol>"
-    )
+    plot = Markup(_svg(fig))
+    return str(_sections().scorecard(rows, PROPERTIES, plot, card["workspace"]["top_fixes"]))
 
 
 def _layers(ws: ScoreSource) -> str:
@@ -98,11 +76,8 @@ def _layers(ws: ScoreSource) -> str:
         ax.bar([i + k * width for i in range(len(names))], values, width, label=layer)
     ax.set_xticks([i + width for i in range(len(names))], names)
     ax.legend(fontsize=8)
-    gold = "".join(
-        f"<tr><td>{_esc(m)}</td><td>{delta.count(ws.paths.table('gold', m))}</td></tr>"
-        for m in ws.config.models
-    )
-    return f"{_svg(fig)}<table><tr><th>gold model</th><th>rows</th></tr>{gold}</table>"
+    gold = [(m, delta.count(ws.paths.table("gold", m))) for m in ws.config.models]
+    return str(_sections().layers(Markup(_svg(fig)), gold))
 
 
 def _quality(ws: ScoreSource) -> str:
@@ -142,18 +117,8 @@ def _gold(ws: ScoreSource) -> str:
     for name in ws.config.models:
         s = ws.status_of_model(name)
         drift = s.get("drift") or {}
-        rows.append(
-            f"<tr><td>{_esc(name)}</td><td>{_esc(s['gold_version'])}</td>"
-            f"<td class={'ok' if s['certified'] else 'low'}>{s['certified']}</td>"
-            f"<td>{_esc(s['certified_version'])}</td><td>{_esc(describe_lag(s['freshness_lag_s']))}</td>"
-            f"<td>{'yes' if s['stale'] else 'no'}</td><td>{_esc(drift.get('drifted', '–'))}</td>"
-            f"<td>{_esc('; '.join(s['certificate_reasons']))}</td></tr>"
-        )
-    return (
-        "<table><tr><th>model</th><th>version</th><th>certified</th><th>served</th>"
-        "<th>freshness lag (s)</th><th>stale</th><th>drifted</th><th>reasons</th></tr>"
-        f"{''.join(rows)}</table>"
-    )
+        rows.append((name, s, describe_lag(s["freshness_lag_s"]), drift.get("drifted", "–")))
+    return str(_sections().gold(rows))
 
 
 P_VALUE_METHODS = ("ks", "chisquare")
@@ -182,7 +147,7 @@ def _drift(ws: ScoreSource) -> str:
         if checked:
             found.append((name, checked))
     if not found:
-        return "<p class=muted>No drift check yet: <code>aiready drift NAME</code>.</p>"
+        return str(_sections().note("No drift check yet: ", "aiready drift NAME", "."))
     rows = max(len(d["columns"]) for _, d in found)
     fig, axes = plt.subplots(
         1,
@@ -203,10 +168,11 @@ def _drift(ws: ScoreSource) -> str:
         ax.set_xlabel("drift score (1 = threshold)", fontsize=7)
         ax.set_title(f"{name}\n{d['current']} vs {d['reference']}", fontsize=8)
         ax.tick_params(labelsize=7)
-    return _svg(fig) + (
-        "<p class=muted>Red: drifted. The score is distance ÷ threshold (0.1), or, for small "
-        "samples, log(p) ÷ log(0.05); the dashed line is the threshold.</p>"
+    legend = (
+        "Red: drifted. The score is distance ÷ threshold (0.1), or, for small "
+        "samples, log(p) ÷ log(0.05); the dashed line is the threshold."
     )
+    return _svg(fig) + str(_sections().note(legend))
 
 
 def _feedback(ws: ScoreSource) -> str:
@@ -228,7 +194,7 @@ def _feedback(ws: ScoreSource) -> str:
                 decided[day] += 1
                 accepted[day] += row["action"] == "accepted"
     if not per_day:
-        return "<p class=muted>No feedback yet.</p>"
+        return str(_sections().note("No feedback yet."))
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.0), layout="constrained")
     for kind, counts in per_day.items():
         xs = sorted(counts)
@@ -254,7 +220,7 @@ def _lineage(ws: ScoreSource) -> str:
                 src = f"file:{i.name.rsplit('/', 1)[-1]}" if i.namespace == "file" else i.name
                 edges.add((src, o.name))
     if not edges:
-        return "<p class=muted>No lineage events yet.</p>"
+        return str(_sections().note("No lineage events yet."))
     order = {"file": 0, "bronze": 1, "silver": 2, "quarantine": 2, "gold": 3}
     nodes = sorted({n for e in edges for n in e})
     columns: dict[int, list[str]] = defaultdict(list)
@@ -286,10 +252,11 @@ def render(ws: ScoreSource, card: dict[str, Any]) -> str:
         ("Feedback and decisions", _feedback(ws)),
         ("Lineage", _lineage(ws)),
     ]
-    body = "".join(f"<h2>{_esc(t)}</h2>{s}" for t, s in sections)
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return (
-        f"<!doctype html><html lang=en><meta charset=utf-8>"
-        f"<title>aiready report: {_esc(ws.config.name)}</title><style>{STYLE}</style>"
-        f"<h1>aiready report: {_esc(ws.config.name)}</h1><p class=muted>{now}</p>{body}</html>"
+    return templating.render(
+        "aiready.scorecard",
+        "report.html",
+        name=ws.config.name,
+        now=now,
+        sections=[(title, Markup(html)) for title, html in sections],
     )

@@ -10,8 +10,6 @@ form carries a per-session CSRF token. Assets are served from the package: nothi
 a CDN.
 """
 
-import html
-import json
 import secrets
 import threading
 import time
@@ -19,22 +17,17 @@ from dataclasses import dataclass
 from importlib.resources import files
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import BaseModel
 
-from aiready.catalog import catalog as catalog_entries
-from aiready.catalog import search as catalog_search
-from aiready.drift import latest as latest_drift
-from aiready.errors import AireadyError
+from aiready import templating
 from aiready.policy import audit
 from aiready.policy.engine import Decision
-from aiready.policy.errors import AccessDenied
-from aiready.scorecard import PROPERTIES
 from aiready.service import keys
+from aiready.service.deps import GateDep, WorkspaceDep, gate, workspace
 from aiready.service.edges import Bounded
-from aiready.service.gate import Gate, client_of
 from aiready.workspace import Workspace
 
 COOKIE = "aiready_session"
@@ -94,237 +87,130 @@ class Sessions:
         return len(self._by_token)
 
 
-def _tree(node: dict[str, Any], depth: int = 0) -> str:
-    """An upstream lineage walk as nested lists (bounded depth)."""
-    label = html.escape(str(node["dataset"]).rsplit("/", 1)[-1])
+def sessions(request: Request) -> Sessions:
+    """The app's console sessions."""
+    found: Sessions = request.app.state.sessions
+    return found
+
+
+SessionsDep = Annotated[Sessions, Depends(sessions)]
+
+
+def session(request: Request, ws: WorkspaceDep, door: GateDep, store: SessionsDep) -> Session:
+    """The live session of ``request``, or a redirect to sign in (its key checked each use)."""
+    token = request.cookies.get(COOKIE)
+    found = store.get(token)
+    if found is not None and not keys.live(ws.paths, found.key_id):
+        store.close(token)
+        revoked = keys.Identity(None, found.key_id, "console session of a revoked API key")
+        door.refused(revoked, request.url.path[:200])
+        found = None
+    if found is None:
+        raise HTTPException(303, headers={"Location": "/ui/login"})
+    request.state.session = found
+    return found
+
+
+SessionDep = Annotated[Session, Depends(session)]
+
+
+class Posted(BaseModel):
+    """A console form: every one carries the session's CSRF token."""
+
+    csrf: str
+
+
+class RejectForm(Posted):
+    batch: str
+    row: int
+
+
+class ReviewForm(Posted):
+    decision: str
+
+
+def posted(request: Request, form: Posted) -> Session:
+    """The session of a form post whose CSRF token is the session's (else 403).
+
+    Called by the form dependencies below, after FastAPI validated the form: a malformed post
+    is 422 whether or not it has a session, as it was before sessions were dependencies.
+    """
+    s = session(request, workspace(request), gate(request), sessions(request))
+    if not secrets.compare_digest(form.csrf, s.csrf):
+        raise HTTPException(403, "bad CSRF token")
+    return s
+
+
+def replaying(request: Request, form: Annotated[Posted, Form()]) -> Session:
+    return posted(request, form)
+
+
+def rejecting(request: Request, form: Annotated[RejectForm, Form()]) -> tuple[Session, RejectForm]:
+    return posted(request, form), form
+
+
+def reviewing(request: Request, form: Annotated[ReviewForm, Form()]) -> tuple[Session, ReviewForm]:
+    return posted(request, form), form
+
+
+def page(name: str, request: Request, /, **values: Any) -> HTMLResponse:
+    """Console template ``name`` for ``request`` (its session, if any, shown in the header)."""
+    s: Session | None = getattr(request.state, "session", None)
+    body = templating.render(
+        "aiready.service",
+        name,
+        workspace=workspace(request).config.name,
+        principal=s.principal if s else None,
+        purpose=s.purpose if s else None,
+        csrf=s.csrf if s else "",
+        message=request.query_params.get("message"),
+        **values,
+    )
+    return HTMLResponse(body)
+
+
+def authorized(ws: Workspace, s: Session, requests: list[tuple[str, str]]) -> list[Decision]:
+    """Decide (action, resource) pairs for the session and audit them all, as the API does."""
+    decisions = [ws.policy.decide(s.principal, a, r, s.purpose) for a, r in requests]
+    audit.append(ws.audit_path, ws.paths.locks, decisions)
+    return decisions
+
+
+def allowed(ws: Workspace, s: Session, action: str, resource: str) -> bool:
+    return authorized(ws, s, [(action, resource)])[0].allowed
+
+
+def visible(ws: Workspace, s: Session) -> dict[str, list[str]]:
+    """name → the actions the session may take on it."""
+    requests = [
+        (a, name)
+        for name in [*ws.config.datasets, *ws.config.models]
+        for a in ("query", "retrieve", "read")
+    ]
+    out: dict[str, list[str]] = {}
+    for d in authorized(ws, s, requests):
+        if d.allowed:
+            out.setdefault(d.resource, []).append(d.action)
+    return out
+
+
+def reviewer(ws: Workspace, s: Session, dataset: str) -> None:
+    """Refuse unless ``dataset`` is a dataset whose raw rows the session may read."""
+    if dataset not in ws.config.datasets:
+        raise HTTPException(404, f"no dataset {dataset}")
+    if not allowed(ws, s, "read", dataset):
+        raise HTTPException(403, f"{s.principal} may not read {dataset} for {s.purpose!r}")
+
+
+def lineage_tree(node: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    """An upstream lineage walk as ``{label, children}`` nodes (bounded depth and width)."""
+    label = str(node["dataset"]).rsplit("/", 1)[-1]
     if node.get("version") is not None:
         label += f" v{node['version']}"
     children = [c for run in node.get("produced_by", []) for c in run.get("inputs", [])]
-    if not children or depth > 6:
-        return f"<li>{label}</li>"
-    inner = "".join(_tree(c, depth + 1) for c in children[:20])
-    return f"<li>{label}<ul class=tree>{inner}</ul></li>"
-
-
-def router(ws: Workspace, gate: Gate, sessions: Sessions | None = None) -> APIRouter:
-    """The console's routes; ``gate`` is the service's authentication door."""
-    env = Environment(
-        loader=PackageLoader("aiready.service", "templates"), autoescape=select_autoescape()
-    )
-    sessions = sessions if sessions is not None else Sessions()
-    ui = APIRouter(prefix="/ui", include_in_schema=False)
-
-    def page(name: str, request: Request, **values: Any) -> HTMLResponse:
-        session: Session | None = getattr(request.state, "session", None)
-        body = env.get_template(name).render(
-            workspace=ws.config.name,
-            principal=session.principal if session else None,
-            purpose=session.purpose if session else None,
-            csrf=session.csrf if session else "",
-            message=request.query_params.get("message"),
-            **values,
-        )
-        return HTMLResponse(body)
-
-    def session_of(request: Request) -> Session:
-        """The live session of ``request``, or a redirect to sign in (its key checked each use)."""
-        token = request.cookies.get(COOKIE)
-        found = sessions.get(token)
-        if found is not None and not keys.live(ws.paths, found.key_id):
-            sessions.close(token)
-            revoked = keys.Identity(None, found.key_id, "console session of a revoked API key")
-            gate.refused(revoked, request.url.path[:200])
-            found = None
-        if found is None:
-            raise HTTPException(303, headers={"Location": "/ui/login"})
-        request.state.session = found
-        return found
-
-    def authorized(s: Session, requests: list[tuple[str, str]]) -> list[Decision]:
-        """Decide (action, resource) pairs for the session and audit them all, as the API does."""
-        decisions = [ws.policy.decide(s.principal, a, r, s.purpose) for a, r in requests]
-        audit.append(ws.audit_path, ws.paths.locks, decisions)
-        return decisions
-
-    def allowed(s: Session, action: str, resource: str) -> bool:
-        return authorized(s, [(action, resource)])[0].allowed
-
-    def checked(request: Request, csrf: str) -> Session:
-        s = session_of(request)
-        if not secrets.compare_digest(csrf, s.csrf):
-            raise HTTPException(403, "bad CSRF token")
-        return s
-
-    @ui.get("/login")
-    def login_form(request: Request) -> HTMLResponse:
-        return page("login.html", request, title="sign in", error=None)
-
-    @ui.post("/login")
-    def login(
-        request: Request, key: Annotated[str, Form()], purpose: Annotated[str, Form()]
-    ) -> Response:
-        client = client_of(request)
-        gate.admit(client)
-        found = gate.identify(client, key, "/ui/login")
-        if found.principal is None or found.key_id is None or not purpose.strip():
-            page_ = page("login.html", request, title="sign in", error="wrong key or no purpose")
-            page_.status_code = 401
-            return page_
-        response = RedirectResponse("/ui", status_code=303)
-        response.set_cookie(
-            COOKIE,
-            sessions.open(found.principal, purpose.strip(), found.key_id),
-            httponly=True,
-            samesite="strict",
-            max_age=SESSION_S,
-        )
-        return response
-
-    @ui.get("/logout")
-    def logout(request: Request) -> Response:
-        sessions.close(request.cookies.get(COOKIE))
-        response = RedirectResponse("/ui/login", status_code=303)
-        response.delete_cookie(COOKIE)
-        return response
-
-    def visible(s: Session) -> dict[str, list[str]]:
-        """name → the actions the session may take on it."""
-        requests = [
-            (a, name)
-            for name in [*ws.config.datasets, *ws.config.models]
-            for a in ("query", "retrieve", "read")
-        ]
-        out: dict[str, list[str]] = {}
-        for d in authorized(s, requests):
-            if d.allowed:
-                out.setdefault(d.resource, []).append(d.action)
-        return out
-
-    @ui.get("")
-    def home(request: Request, q: str = "") -> HTMLResponse:
-        s = session_of(request)
-        mine = visible(s)
-        names = {h["name"] for h in catalog_search(ws, q)} if q else set(mine)
-        entries = [
-            {**e, "actions": mine[e["name"]], "description": e.get("description") or ""}
-            for e in catalog_entries(ws)
-            if e["name"] in mine and e["name"] in names
-        ]
-        return page("catalog.html", request, title="catalog", entries=entries, q=q)
-
-    @ui.get("/datasets/{name}")
-    def dataset(request: Request, name: str) -> HTMLResponse:
-        s = session_of(request)
-        try:
-            ctx = ws.context(name, s.principal, s.purpose)
-        except AccessDenied as exc:
-            raise HTTPException(403, exc.message) from exc
-        except AireadyError as exc:
-            raise HTTPException(404, exc.message) from exc
-        evidence = ctx.get("quality") or ctx.get("certification") or {}
-        try:
-            lineage = f"<ul class=tree>{_tree(ws.lineage_of(name))}</ul>"
-        except AireadyError:
-            lineage = "<p class=muted>no lineage yet</p>"
-        can_review = name in ws.config.datasets and allowed(s, "read", name)
-        return page(
-            "dataset.html",
-            request,
-            title=name,
-            ctx=ctx,
-            evidence=evidence,
-            drift=latest_drift(ws.paths, name),
-            lineage=lineage,
-            can_review=can_review,
-        )
-
-    def reviewer(s: Session, dataset: str) -> None:
-        if dataset not in ws.config.datasets:
-            raise HTTPException(404, f"no dataset {dataset}")
-        if not allowed(s, "read", dataset):
-            raise HTTPException(403, f"{s.principal} may not read {dataset} for {s.purpose!r}")
-
-    @ui.get("/quarantine/{dataset}")
-    def quarantine(request: Request, dataset: str) -> HTMLResponse:
-        s = session_of(request)
-        reviewer(s, dataset)
-        rows = ws.quarantine(dataset, status=None)[:200]
-        for r in rows:
-            r["reasons"] = ", ".join(x["code"] for x in r.get("_reasons") or [])
-        return page("quarantine.html", request, title="quarantine", dataset=dataset, rows=rows)
-
-    @ui.post("/quarantine/{dataset}/reject")
-    def reject(
-        request: Request,
-        dataset: str,
-        csrf: Annotated[str, Form()],
-        batch: Annotated[str, Form()],
-        row: Annotated[int, Form()],
-    ) -> Response:
-        s = checked(request, csrf)
-        reviewer(s, dataset)
-        count = ws.reject(dataset, s.principal, rows=[(batch, row)])
-        return RedirectResponse(
-            f"/ui/quarantine/{dataset}?message=rejected+{count}+row", status_code=303
-        )
-
-    @ui.post("/quarantine/{dataset}/replay")
-    def replay(request: Request, dataset: str, csrf: Annotated[str, Form()]) -> Response:
-        s = checked(request, csrf)
-        reviewer(s, dataset)
-        [result] = ws.refine(dataset, replay_quarantine=True)
-        released = result.replay.released if result.replay else 0
-        return RedirectResponse(
-            f"/ui/quarantine/{dataset}?message=released+{released}+rows", status_code=303
-        )
-
-    @ui.get("/feedback")
-    def feedback(request: Request) -> HTMLResponse:
-        s = session_of(request)
-        mine = visible(s)
-        rows = [
-            {**r, "proposed": json.loads(r["payload"])["proposed_value"]}
-            for r in ws.feedback.rows("correction", status="pending")
-            if "read" in mine.get(r["dataset"], [])
-        ]
-        return page("feedback.html", request, title="feedback", rows=rows)
-
-    @ui.post("/feedback/{feedback_id}")
-    def review(
-        request: Request,
-        feedback_id: str,
-        csrf: Annotated[str, Form()],
-        decision: Annotated[str, Form()],
-    ) -> Response:
-        s = checked(request, csrf)
-        row = next((r for r in ws.feedback.rows("correction") if r["id"] == feedback_id), None)
-        if row is None:
-            raise HTTPException(404, "no such correction")
-        if "read" not in visible(s).get(row["dataset"], []):
-            raise HTTPException(403, f"{s.principal} may not review {row['dataset']}")
-        try:
-            result = ws.review_correction(feedback_id, decision == "accept", s.principal)
-        except AireadyError as exc:
-            return RedirectResponse(f"/ui/feedback?message={exc.message}", status_code=303)
-        return RedirectResponse(f"/ui/feedback?message={result.status}", status_code=303)
-
-    @ui.get("/score")
-    def score(request: Request) -> HTMLResponse:
-        s = session_of(request)
-        mine = visible(s)
-        card = ws.score()
-        items = [i for i in card["items"] if i["name"] in mine]
-        fixes = [f for f in card["workspace"]["top_fixes"] if f["target"] in mine]
-        return page(
-            "score.html",
-            request,
-            title="scorecard",
-            items=items,
-            fixes=fixes,
-            properties=list(PROPERTIES),
-        )
-
-    return ui
+    if depth > 6:
+        children = []
+    return {"label": label, "children": [lineage_tree(c, depth + 1) for c in children[:20]]}
 
 
 def static() -> StaticFiles:
