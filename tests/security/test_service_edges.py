@@ -367,7 +367,12 @@ def test_deeply_nested_sql_is_a_client_error(
     sql = "SELECT " + "(" * depth + "1" + ")" * depth + " AS x FROM gold.kb"
     r = httpx.post(f"{app_url}/query", json={"sql": sql, "purpose": "support"},
                    headers={"X-API-Key": key}, timeout=120)  # fmt: skip
-    assert r.status_code in (400, 422), r.text
+    # 50 levels may parse or not, depending on the stack the request thread has left: either an
+    # answer or a client error, never a 500; 5,000 levels is always refused
+    allowed = (200, 400, 422) if depth < 1_000 else (400, 422)
+    assert r.status_code in allowed, r.text
+    if r.status_code == 200:
+        assert r.json()["rows"][0] == {"x": 1}
     assert httpx.get(f"{app_url}/health").status_code == 200
 
 
