@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiready.feedback import DecisionRecord
-from aiready.retrieval.retrieve import LOG_SCHEMA, log_path
+from aiready.retrieval.retrieve import LOG_SCHEMA
 from aiready.storage.appender import appender
 from tests.retrieval.test_retrieval import make
 
@@ -15,7 +15,7 @@ from tests.retrieval.test_retrieval import make
 def test_empty_results_and_lower_scores_are_behaviour_drift(tmp_path: Path) -> None:
     ws = make(tmp_path, n=20)
     rng = random.Random(1)
-    log = appender(log_path(ws), LOG_SCHEMA)
+    log = appender(ws.paths.retrieval_log, LOG_SCHEMA)
     yesterday = datetime.now(UTC) - timedelta(hours=30)
     for i in range(40):  # yesterday's retrievals, as the log recorded them
         log.put(

@@ -158,7 +158,7 @@ def test_access_mistakes_are_errors_naming_file_and_line(
 ) -> None:
     (ws.root / "policies/access.yaml").write_text("# masks and filters\n" + access)
     with pytest.raises(PolicyError) as info:
-        access_rules(ws)
+        access_rules(ws.root, ws.policy)
     attrs = info.value.attrs()
     assert expected in attrs["message"]
     assert (attrs["file"], attrs["line"]) == ("policies/access.yaml", line)
@@ -167,10 +167,10 @@ def test_access_mistakes_are_errors_naming_file_and_line(
 def test_access_rules_follow_the_file(ws: aiready.Workspace) -> None:
     path = ws.root / "policies/access.yaml"
     path.write_text('row_filters:\n  payments: "cid = principal.region"\n')
-    assert access_rules(ws)["row_filters"] == {"payments": "cid = principal.region"}
+    assert access_rules(ws.root, ws.policy)["row_filters"] == {"payments": "cid = principal.region"}
     path.write_text('row_filters:\n  payments: "cid = principal.regionn"\n')
     with pytest.raises(PolicyError, match="regionn"):
-        access_rules(ws)
+        access_rules(ws.root, ws.policy)
 
 
 def test_engine_reloads_when_its_files_change(ws: aiready.Workspace) -> None:

@@ -329,16 +329,18 @@ def test_nothing_was_written_by_any_attack(fortress: Fortress) -> None:
 @pytest.fixture(scope="module")
 def ana_relations(fortress: Fortress) -> dict[str, Any]:
     """What ana's sandbox holds for a query over every column she may use."""
+    from aiready.policy.context import PolicyContext
     from aiready.policy.query import QueryResult, _relations, _snapshot
 
     ws = fortress.ws
-    sources = {(("silver", n)): _snapshot(ws, "silver", n) for n in ("customers", "payments")}
+    sources = {("silver", n): _snapshot(ws.paths, "silver", n) for n in ("customers", "payments")}
     used = {
         ("silver", "customers"): {"cid", "email", "name", "country"},
         ("silver", "payments"): {"id", "cid", "amount", "card_country", "note"},
     }
     result = QueryResult(pa.table({}), [])
-    return _relations(ws, sources, used, "ana", "analytics", result)
+    ctx = PolicyContext(ws.paths, ws.config, ws.policy, ws.audit_path)
+    return _relations(ctx, sources, used, "ana", "analytics", result)
 
 
 @pytest.mark.parametrize("name", CASES)

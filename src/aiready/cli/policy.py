@@ -100,7 +100,7 @@ def lint(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> int:
     mask and duplicate id, with its file and line or policy id. Exit 1 if there is any.
     """
     ws = load(workspace)
-    problems = lint_policies(ws.root, resource_entities(ws))
+    problems = lint_policies(ws.root, resource_entities(ws.config))
     if as_json:
         emit_json({"ok": not problems, "problems": [p.asdict() for p in problems]})
     elif problems:

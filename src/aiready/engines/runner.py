@@ -13,7 +13,8 @@ from typing import Any, Protocol
 import duckdb
 import pyarrow as pa
 
-from aiready.engines.duckdb.sql import lit
+from aiready.localdb import connect as connect  # re-exported: engines start from it
+from aiready.sqltext import lit
 
 
 class SqlRunner(Protocol):
@@ -46,27 +47,6 @@ class SqlRunner(Protocol):
 
     def drop(self, *names: str) -> None:
         """Forget these relations (missing ones are ignored)."""
-
-
-def connect(
-    memory_limit: str | None = None, temp_directory: str | None = None
-) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that never tries to download an extension, in UTC.
-
-    With ``memory_limit``, DuckDB spills what does not fit to ``temp_directory`` (never to its
-    default, ``.tmp`` in whatever directory the process was started from).
-    """
-    config: dict[str, Any] = {
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-    }
-    if memory_limit is not None:
-        config["memory_limit"] = memory_limit
-    if temp_directory is not None:
-        config["temp_directory"] = temp_directory
-    con = duckdb.connect(config=config)
-    con.execute("SET TimeZone = 'UTC'")
-    return con
 
 
 class DuckDBRunner:

@@ -20,20 +20,20 @@ from aiready.policy.lint import check_access, raise_first
 
 if TYPE_CHECKING:
     from aiready.policy.engine import PolicyEngine
-    from aiready.workspace.workspace import Workspace
 
 ACCESS_FILE = "policies/access.yaml"
 
 
-def access_rules(ws: Workspace) -> dict[str, Any]:
-    """``policies/access.yaml``: masks and row filters (empty when there is none)."""
-    path = ws.root / ACCESS_FILE
+def access_rules(root: Path, engine: PolicyEngine) -> dict[str, Any]:
+    """``policies/access.yaml`` under ``root``: masks and row filters (empty when there is none),
+    checked against ``engine``'s principals and resources."""
+    path = root / ACCESS_FILE
     try:
         stat = path.stat()
     except FileNotFoundError:
         return {}
     rules = _parse(path, stat.st_mtime_ns, stat.st_size)
-    _check(ws.root, stat.st_mtime_ns, stat.st_size, ws.policy)
+    _check(root, stat.st_mtime_ns, stat.st_size, engine)
     return rules
 
 
@@ -78,35 +78,6 @@ def mask_sql(expr: str, kind: str, key: bytes) -> str:
         kept = f"left({text}, 1) || '***' || right({text}, 1)"
         return f"CASE WHEN {expr} IS NULL THEN NULL ELSE {kept} END"
     return "'[REDACTED]'"
-
-
-def mask_for(
-    ws: Workspace,
-    access: dict[str, Any],
-    dataset: str,
-    column: str,
-    seen: frozenset[str] = frozenset(),
-) -> str | None:
-    """The mask of ``dataset.column``: declared (``none``: unmasked), inherited by a gold column
-    from the columns it is computed from, or ``redact`` for PII without one."""
-    declared = (access.get("masks") or {}).get(f"{dataset}.{column}")
-    if declared:
-        if declared not in ("redact", "hash", "partial", "none"):
-            raise PolicyError(
-                f"mask must be redact, hash, partial or none, found {declared!r}",
-                file=ACCESS_FILE,
-                column=f"{dataset}.{column}",
-            )
-        return None if declared == "none" else str(declared)
-    entity = next(
-        (e for e in ws.policy_resources() if e["uid"]["id"] == f"{dataset}.{column}"), None
-    )
-    pii = "redact" if entity and entity["attrs"].get("pii") else None
-    if dataset in ws.config.models:
-        from aiready.policy.protection import inherited_mask, strongest
-
-        return strongest([pii, inherited_mask(ws, access, dataset, column, seen)])
-    return pii
 
 
 def bind_principal(condition: str, attrs: dict[str, Any]) -> str:

@@ -11,19 +11,17 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import cedarpy
 
+from aiready.config.models import WorkspaceConfig
 from aiready.policy.entities import PRINCIPALS_FILE, load_principals, resource_entities
 from aiready.policy.errors import PolicyError
 from aiready.policy.lint import check_cedar, check_principals, raise_first
 from aiready.policy.policies import ACTIONS as ACTIONS  # re-exported: callers import it here
 from aiready.policy.policies import Policy, load_policies, policy_set, unique_ids
 from aiready.policy.slicing import Slicer
-
-if TYPE_CHECKING:
-    from aiready.workspace.workspace import Workspace
 
 
 @dataclass
@@ -46,11 +44,11 @@ class Decision:
 class PolicyEngine:
     """Decides requests against the workspace's policies and entities."""
 
-    def __init__(self, ws: Workspace) -> None:
-        files = load_policies(ws.root)
-        principals, kinds = load_principals(ws.root)
-        resources = resource_entities(ws)
-        raise_first(check_principals(ws.root) + check_cedar(files, principals + resources))
+    def __init__(self, config: WorkspaceConfig) -> None:
+        files = load_policies(config.root)
+        principals, kinds = load_principals(config.root)
+        resources = resource_entities(config)
+        raise_first(check_principals(config.root) + check_cedar(files, principals + resources))
         self._setup([p for f in files for p in f.policies], principals, kinds, resources)
 
     @classmethod
@@ -150,12 +148,13 @@ class EngineCache:
     that request with its PolicyError rather than keeping the old rules.
     """
 
-    def __init__(self, ws: Workspace) -> None:
-        self._ws = ws
-        self._dir = str(ws.root / "policies")
-        contracts = [d.contract for d in ws.config.datasets.values()]
-        contracts += [m.contract for m in ws.config.models.values()]
-        self._fixed = [str(ws.root / PRINCIPALS_FILE), *(str(ws.root / c) for c in contracts)]
+    def __init__(self, config: WorkspaceConfig) -> None:
+        self._config = config
+        root = config.root
+        self._dir = str(root / "policies")
+        contracts = [d.contract for d in config.datasets.values()]
+        contracts += [m.contract for m in config.models.values()]
+        self._fixed = [str(root / PRINCIPALS_FILE), *(str(root / c) for c in contracts)]
         self._state: tuple[Signature, PolicyEngine] | None = None
         self._folder: tuple[str, int, int] | None = None
         self._cedar: list[str] = []
@@ -180,6 +179,6 @@ class EngineCache:
         key = self.signature()  # taken before building: an edit made meanwhile rebuilds again
         state = self._state
         if state is None or state[0] != key:
-            state = (key, PolicyEngine(self._ws))
+            state = (key, PolicyEngine(self._config))
             self._state = state
         return state[1]

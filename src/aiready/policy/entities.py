@@ -16,15 +16,14 @@ Resources are ``Dataset::"<name>"`` (silver datasets and gold models) and ``Colu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
+from aiready.config.models import WorkspaceConfig
+from aiready.contracts import load_contract
 from aiready.errors import AireadyError
 from aiready.policy.errors import PolicyError
-
-if TYPE_CHECKING:
-    from aiready.workspace.workspace import Workspace
 
 PRINCIPALS_FILE = "policies/principals.yaml"
 PRINCIPAL_TYPES = {"users": "User", "services": "Service"}
@@ -81,17 +80,17 @@ def _is_pii(prop: dict[str, Any]) -> bool:
     return any(t == "pii" or t.startswith("pii:") for t in tags)
 
 
-def resource_entities(ws: Workspace) -> list[dict[str, Any]]:
+def resource_entities(config: WorkspaceConfig) -> list[dict[str, Any]]:
     """Dataset and Column entities for every dataset and gold model with a readable contract."""
     out: list[dict[str, Any]] = []
-    sources = [(n, d.contract, "silver", d.kind) for n, d in ws.config.datasets.items()]
+    sources = [(n, d.contract, "silver", d.kind) for n, d in config.datasets.items()]
     sources += [
         (n, m.contract, "gold", "strategic" if m.strategic else "operational")
-        for n, m in ws.config.models.items()
+        for n, m in config.models.items()
     ]
     for name, contract_path, layer, kind in sources:
         try:
-            raw = ws.load_contract_raw(contract_path)
+            raw = load_contract(config.root / contract_path).raw
         except AireadyError:
             continue  # a broken contract denies by absence (its resource has no attributes)
         out += _dataset_entities(name, layer, kind, raw)

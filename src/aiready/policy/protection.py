@@ -12,13 +12,16 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from aiready.contracts import compile_contract, load_contract
 from aiready.layers import gold
 from aiready.lineage.columns import Schema, column_lineage
 from aiready.lineage.steps import table_fields
+from aiready.policy.access import ACCESS_FILE
+from aiready.policy.errors import PolicyError
 
 if TYPE_CHECKING:
     from aiready.config.models import WorkspaceConfig
-    from aiready.workspace.workspace import Workspace
+    from aiready.policy.context import PolicyContext
 
 STRENGTH = {"partial": 1, "hash": 2, "redact": 3}
 """When a column derives from several masked ones, the strongest mask wins."""
@@ -29,17 +32,18 @@ def strongest(masks: list[str | None]) -> str | None:
     return max(found, key=STRENGTH.__getitem__) if found else None
 
 
-def model_lineage(ws: Workspace, model: str) -> dict[str, list[tuple[str, str]]]:
+def model_lineage(ctx: PolicyContext, model: str) -> dict[str, list[tuple[str, str]]]:
     """Output column → ``(layer.table, column)`` sources of gold ``model`` (cached per SQL)."""
-    config = ws.model(model)
-    sql = gold.read_sql(ws.root, config)
-    inputs = gold.model_inputs(ws.config, model, sql)
+    config = ctx.config.models[model]
+    sql = gold.read_sql(ctx.root, config)
+    inputs = gold.model_inputs(ctx.config, model, sql)
     schema: Schema = {}
     for layer, names in (("silver", inputs.silver), ("gold", inputs.gold)):
         for name in names:
-            fields = table_fields(ws.paths.table(layer, name))  # type: ignore[arg-type]
+            fields = table_fields(ctx.paths.table(layer, name))  # type: ignore[arg-type]
             schema.setdefault(layer, {})[name] = {n: "TEXT" for n, _ in fields}
-    columns = tuple(c.name for c in ws.model_contract(model).columns)
+    contract = compile_contract(load_contract(ctx.root / config.contract), model)
+    columns = tuple(c.name for c in contract.columns)
     frozen = tuple(
         (layer, name, tuple(cols)) for layer, t in schema.items() for name, cols in t.items()
     )
@@ -57,19 +61,44 @@ def _lineage(
 
 
 def inherited_mask(
-    ws: Workspace, access: dict[str, Any], model: str, column: str, seen: frozenset[str]
+    ctx: PolicyContext, access: dict[str, Any], model: str, column: str, seen: frozenset[str]
 ) -> str | None:
     """The strongest mask among the columns gold ``model.column`` is computed from."""
-    from aiready.policy.access import mask_for
-
     if model in seen:  # a cycle is refused by model_order; never recurse forever
         return None
-    sources = model_lineage(ws, model).get(column, [])
+    sources = model_lineage(ctx, model).get(column, [])
     masks = []
     for table, source_column in sources:
         _, name = table.split(".", 1)
-        masks.append(mask_for(ws, access, name, source_column, seen | {model}))
+        masks.append(mask_for(ctx, access, name, source_column, seen | {model}))
     return strongest(masks)
+
+
+def mask_for(
+    ctx: PolicyContext,
+    access: dict[str, Any],
+    dataset: str,
+    column: str,
+    seen: frozenset[str] = frozenset(),
+) -> str | None:
+    """The mask of ``dataset.column``: declared (``none``: unmasked), inherited by a gold column
+    from the columns it is computed from, or ``redact`` for PII without one."""
+    declared = (access.get("masks") or {}).get(f"{dataset}.{column}")
+    if declared:
+        if declared not in ("redact", "hash", "partial", "none"):
+            raise PolicyError(
+                f"mask must be redact, hash, partial or none, found {declared!r}",
+                file=ACCESS_FILE,
+                column=f"{dataset}.{column}",
+            )
+        return None if declared == "none" else str(declared)
+    entity = next(
+        (e for e in ctx.engine.resource_list if e["uid"]["id"] == f"{dataset}.{column}"), None
+    )
+    pii = "redact" if entity and entity["attrs"].get("pii") else None
+    if dataset in ctx.config.models:
+        return strongest([pii, inherited_mask(ctx, access, dataset, column, seen)])
+    return pii
 
 
 def row_filter_gaps(

@@ -26,7 +26,7 @@ it. A query shape the checks did not foresee can still only see those relations.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 import sqlglot
@@ -36,16 +36,17 @@ from sqlglot.errors import OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
+from aiready.config.models import WorkspaceConfig
+from aiready.config.paths import Paths
 from aiready.jsonvalues import json_rows
 from aiready.policy import audit, sandbox, views
-from aiready.policy.access import access_rules, bind_principal, mask_for
+from aiready.policy.access import access_rules, bind_principal
+from aiready.policy.context import PolicyContext
 from aiready.policy.engine import Decision
 from aiready.policy.errors import AccessDenied, PolicyError
+from aiready.policy.protection import mask_for
 from aiready.storage import delta
 from aiready.storage.secret import load_secret
-
-if TYPE_CHECKING:
-    from aiready.workspace.workspace import Workspace
 
 # Defence in depth: the sandbox cannot reach files or settings anyway, but these name the
 # environment, and a clear refusal is better than an engine error.
@@ -142,7 +143,7 @@ def _table_refs(tree: exp.Query) -> list[exp.Table]:
     return [t for t in real.values() if id(t) not in ctes]
 
 
-def _resolve(ws: Workspace, table: exp.Table) -> tuple[str, str]:
+def _resolve(config: WorkspaceConfig, table: exp.Table) -> tuple[str, str]:
     """(layer, name) for a table reference; anything else is refused."""
     refused = sorted(k for k, v in table.args.items() if v and k not in TABLE_ARGS)
     if not isinstance(table.this, exp.Identifier) or refused:
@@ -152,8 +153,8 @@ def _resolve(ws: Workspace, table: exp.Table) -> tuple[str, str]:
         )
     layer, name = table.db, table.name
     if not layer:
-        layer = "silver" if name in ws.config.datasets else "gold"
-    known = ws.config.datasets if layer == "silver" else ws.config.models if layer == "gold" else {}
+        layer = "silver" if name in config.datasets else "gold"
+    known = config.datasets if layer == "silver" else config.models if layer == "gold" else {}
     if name not in known:
         raise PolicyError(
             f"unknown table {table.sql('duckdb')}: queries read only "
@@ -162,25 +163,25 @@ def _resolve(ws: Workspace, table: exp.Table) -> tuple[str, str]:
     return layer, name
 
 
-def _snapshot(ws: Workspace, layer: str, name: str) -> tuple[DeltaTable, list[str]]:
+def _snapshot(paths: Paths, layer: str, name: str) -> tuple[DeltaTable, list[str]]:
     if layer == "gold":
         from aiready.certification.certify import certified_version
 
-        dt = delta.table(ws.paths.table("gold", name), certified_version(ws.paths, name))
+        dt = delta.table(paths.table("gold", name), certified_version(paths, name))
     else:
-        dt = delta.table(ws.paths.table("silver", name))
+        dt = delta.table(paths.table("silver", name))
     if dt is None:
         raise PolicyError(f"{layer}.{name} has no data yet", table=f"{layer}.{name}")
     return dt, list(pa.schema(dt.schema().to_arrow()).names)
 
 
-def _parse_and_check(ws: Workspace, sql: str) -> tuple[exp.Expr, dict[tuple[str, str], Any]]:
+def _parse_and_check(ctx: PolicyContext, sql: str) -> tuple[exp.Expr, dict[tuple[str, str], Any]]:
     tree = _parse(sql)
     sources: dict[tuple[str, str], tuple[DeltaTable, list[str]]] = {}
     for table in _table_refs(tree):
-        layer, name = _resolve(ws, table)
+        layer, name = _resolve(ctx.config, table)
         if (layer, name) not in sources:
-            sources[(layer, name)] = _snapshot(ws, layer, name)
+            sources[(layer, name)] = _snapshot(ctx.paths, layer, name)
         table.set("db", exp.to_identifier(layer))
     schema: dict[str, Any] = {}
     for (layer, name), (_, columns) in sources.items():
@@ -202,7 +203,7 @@ def _parse_and_check(ws: Workspace, sql: str) -> tuple[exp.Expr, dict[tuple[str,
 
 
 def governed_query(
-    ws: Workspace,
+    ctx: PolicyContext,
     sql: str,
     principal: str,
     purpose: str,
@@ -210,11 +211,11 @@ def governed_query(
     timeout_s: float | None = None,
 ) -> QueryResult:
     """Run ``sql`` for ``principal`` and ``purpose`` under policy; refuse with a clear error."""
-    engine = ws.policy
+    engine = ctx.engine
     engine.principal_uid(principal)  # unknown principal: error before anything is read
     if not purpose or not purpose.strip():
         raise PolicyError("a purpose is required for every query", principal=principal)
-    tree, sources = _parse_and_check(ws, sql)
+    tree, sources = _parse_and_check(ctx, sql)
     used = _columns_used(tree)
     decisions = [engine.decide(principal, "query", name, purpose) for _, name in sources]
     decisions += [
@@ -222,7 +223,7 @@ def governed_query(
         for (_, name), cols in used.items()
         for col in sorted(cols)
     ]
-    audit.append(ws.audit_path, ws.paths.locks, decisions)
+    audit.append(ctx.audit_path, ctx.paths.locks, decisions)
     denied = [d for d in decisions if not d.allowed]
     if denied:
         first = denied[0]
@@ -234,7 +235,7 @@ def governed_query(
             policies=",".join(first.policies) or None,
         )
     result = QueryResult(pa.table({}), decisions)
-    relations = _relations(ws, sources, used, principal, purpose, result)
+    relations = _relations(ctx, sources, used, principal, purpose, result)
     for table in tree.find_all(exp.Table):
         if table.db in ("silver", "gold") and (table.db, table.name) in sources:
             table.set("this", exp.to_identifier(_relation_name(table.db, table.name)))
@@ -243,7 +244,7 @@ def governed_query(
     if limit is not None:
         query = f"SELECT * FROM ({query}) LIMIT {int(limit)}"
     con = sandbox.open_sandbox(relations)
-    result.table = sandbox.run(con, query, timeout_s or ws.config.query_timeout_s)
+    result.table = sandbox.run(con, query, timeout_s or ctx.config.query_timeout_s)
     return result
 
 
@@ -263,7 +264,7 @@ def _columns_used(tree: exp.Expr) -> dict[tuple[str, str], set[str]]:
 
 
 def _relations(
-    ws: Workspace,
+    ctx: PolicyContext,
     sources: dict[tuple[str, str], tuple[DeltaTable, list[str]]],
     used: dict[tuple[str, str], set[str]],
     principal: str,
@@ -271,19 +272,19 @@ def _relations(
     result: QueryResult,
 ) -> dict[str, Any]:
     """Per table, what the principal may see of the used columns: masked, filtered, nothing else."""
-    engine = ws.policy
-    access = access_rules(ws)
+    engine = ctx.engine
+    access = access_rules(ctx.root, engine)
     attrs: dict[str, Any] = next(
         (e["attrs"] for e in engine.principal_list if e["uid"]["id"] == principal), {}
     )
     extra: list[Decision] = []  # the `read` decisions behind masks and filters, audited too
-    ring = load_secret(ws.paths.state)
+    ring = load_secret(ctx.paths.state)
     relations: dict[str, Any] = {}
     for (layer, name), (dt, _) in sources.items():
         cols = sorted(used.get((layer, name), set()))
         masks: dict[str, str] = {}
         for col in cols:
-            mask = mask_for(ws, access, name, col)
+            mask = mask_for(ctx, access, name, col)
             if mask and not _read(engine, principal, f"{name}.{col}", purpose, extra).allowed:
                 masks[col] = mask
                 result.masked[f"{name}.{col}"] = mask
@@ -293,7 +294,7 @@ def _relations(
             where = bind_principal(str(row_filter), attrs)
             result.filtered[name] = where
         relations[_relation_name(layer, name)] = views.relation(dt, cols, masks, where, ring)
-    audit.append(ws.audit_path, ws.paths.locks, extra)
+    audit.append(ctx.audit_path, ctx.paths.locks, extra)
     result.decisions = result.decisions + extra
     return relations
 

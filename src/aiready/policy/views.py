@@ -22,10 +22,10 @@ from collections.abc import Hashable
 import pyarrow as pa
 from deltalake import DeltaTable
 
-from aiready.engines.duckdb.sql import ident, lit
-from aiready.engines.runner import connect
+from aiready.localdb import connect
 from aiready.policy.access import mask_sql
 from aiready.policy.errors import PolicyError
+from aiready.sqltext import ident, lit
 from aiready.storage.secret import KeyRing
 
 CACHE_BYTES = int(os.environ.get("AIREADY_QUERY_CACHE_MB", "256")) * 1024 * 1024

@@ -16,48 +16,34 @@ at a masked value.
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 
 from aiready.certification.certify import certified_version
-from aiready.config.models import ModelConfig
-from aiready.engines.duckdb.sql import ident
-from aiready.engines.runner import connect
+from aiready.config.models import ModelConfig, WorkspaceConfig
+from aiready.config.paths import Paths
 from aiready.errors import NotFoundError
-from aiready.policy import audit
-from aiready.policy.access import access_rules, bind_principal, mask_for, mask_sql
+from aiready.policy import audit, sandbox
+from aiready.policy.access import access_rules, bind_principal, mask_sql
+from aiready.policy.context import PolicyContext
 from aiready.policy.engine import Decision
 from aiready.policy.errors import AccessDenied, PolicyError
+from aiready.policy.protection import mask_for
 from aiready.retrieval import semantic
 from aiready.retrieval.index import Searcher
+from aiready.sqltext import ident
 from aiready.storage import delta
 from aiready.storage.appender import appender
 from aiready.storage.secret import load_secret
 
-if TYPE_CHECKING:
-    from aiready.workspace.workspace import Workspace
-
 MAX_K = 100
 FUSION_DEPTH = 50  # candidates taken from each ranking before fusing them
-_base: Any = None
-_base_lock = threading.Lock()
-
-
-def _cursor() -> Any:
-    """A cursor on one shared in-memory DuckDB (a new connection costs ~30 ms)."""
-    global _base
-    with _base_lock:
-        if _base is None:
-            _base = connect()
-            _base.execute("SET GLOBAL TimeZone = 'UTC'")
-        return _base.cursor()
 
 
 @dataclass
@@ -92,12 +78,12 @@ class RetrieveResult:
         return data
 
 
-def retrievable(ws: Workspace) -> dict[str, ModelConfig]:
-    return {n: m for n, m in ws.config.models.items() if m.retrieval is not None}
+def retrievable(config: WorkspaceConfig) -> dict[str, ModelConfig]:
+    return {n: m for n, m in config.models.items() if m.retrieval is not None}
 
 
 def retrieve(
-    ws: Workspace,
+    ctx: PolicyContext,
     searcher: Searcher,
     query: str,
     principal: str,
@@ -108,13 +94,13 @@ def retrieve(
 ) -> RetrieveResult:
     """The top ``k`` permitted records for ``query`` across the certified retrievable models."""
     start = time.perf_counter()
-    engine = ws.policy
+    engine = ctx.engine
     engine.principal_uid(principal)
     if not purpose or not purpose.strip():
         raise PolicyError("a purpose is required for every retrieval", principal=principal)
     if not 1 <= k <= MAX_K:
         raise PolicyError(f"k must be between 1 and {MAX_K}", principal=principal)
-    models = _models(ws, datasets)
+    models = _models(ctx.config, datasets)
     filters = filters or {}
     result = RetrieveResult(query)
     hybrid = any(m.retrieval is not None and m.retrieval.semantic for m in models.values())
@@ -127,30 +113,30 @@ def retrieve(
         result.decisions.append(decision)
         if not decision.allowed:
             continue
-        version = _certified(ws, name)
+        version = _certified(ctx.paths, name)
         if version is None:
             continue
         mine = _own_filters(model, filters, datasets is not None)
         if mine is None:
             continue
-        view = views[name] = _view(ws, name, version, principal, purpose, result.decisions)
-        _refuse_hidden_filters(ws, name, mine, view, principal, purpose, result.decisions)
-        allowed = _allowed_ids(ws, model, version, principal, purpose, result)
+        view = views[name] = _view(ctx, name, version, principal, purpose, result.decisions)
+        _refuse_hidden_filters(ctx, name, mine, view, principal, purpose, result.decisions)
+        allowed = _allowed_ids(ctx, model, version, principal, purpose, result)
         result.versions[name] = version
         assert model.retrieval is not None
         columns = [c for c in model.retrieval.text if c in view and view[c] is None]
         for key, score in searcher.search(
-            ws.paths, model, version, query, depth, allowed, mine, columns
+            ctx.paths, model, version, query, depth, allowed, mine, columns
         ):
             lexical.append((score, name, key))
         if model.retrieval.semantic:
             for key, score in searcher.nearest(
-                ws.paths, model, version, query, depth, allowed, mine, columns
+                ctx.paths, model, version, query, depth, allowed, mine, columns
             ):
                 vector.append((score, name, key))
     denied = [d for d in result.decisions if not d.allowed]
     if datasets and denied and not result.versions:
-        audit.append(ws.audit_path, ws.paths.locks, result.decisions)
+        audit.append(ctx.audit_path, ctx.paths.locks, result.decisions)
         first = denied[0]
         raise AccessDenied(
             f"{principal} may not retrieve {first.resource} for {purpose!r}: {first.reason}",
@@ -160,9 +146,9 @@ def retrieve(
         )
     top, signals = _rank(lexical, vector, k, hybrid)
     try:
-        records = _fetch(ws, models, views, top, result)
+        records = _fetch(ctx.paths, models, views, top, result)
     finally:  # every decision of this request, in one audit commit
-        audit.append(ws.audit_path, ws.paths.locks, result.decisions)
+        audit.append(ctx.audit_path, ctx.paths.locks, result.decisions)
     result.hits = []
     for score, name, key in top:
         cite, record = records.get((name, key), ("", {}))
@@ -170,7 +156,7 @@ def retrieve(
             Hit(name, result.versions[name], cite, score, record, signals.get((name, key), {}))
         )
     result.latency_ms = (time.perf_counter() - start) * 1000
-    _log(ws, result, principal, purpose)
+    _log(ctx.paths, result, principal, purpose)
     return result
 
 
@@ -214,13 +200,9 @@ LOG_SCHEMA = pa.schema(
 )
 
 
-def log_path(ws: Workspace) -> Path:
-    return ws.paths.lake / "_retrievals"
-
-
-def _log(ws: Workspace, result: RetrieveResult, principal: str, purpose: str) -> None:
+def _log(paths: Paths, result: RetrieveResult, principal: str, purpose: str) -> None:
     """One telemetry row per dataset searched: the retrieval log behind rates and drift."""
-    log = appender(log_path(ws), LOG_SCHEMA)
+    log = appender(paths.retrieval_log, LOG_SCHEMA)
     digest = hashlib.sha256(result.query.encode()).hexdigest()
     now = datetime.now(UTC)
     for name, version in result.versions.items():
@@ -241,8 +223,8 @@ def _log(ws: Workspace, result: RetrieveResult, principal: str, purpose: str) ->
         )
 
 
-def _models(ws: Workspace, datasets: list[str] | None) -> dict[str, ModelConfig]:
-    models = retrievable(ws)
+def _models(config: WorkspaceConfig, datasets: list[str] | None) -> dict[str, ModelConfig]:
+    models = retrievable(config)
     if datasets is None:
         return models
     unknown = [d for d in datasets if d not in models]
@@ -254,9 +236,9 @@ def _models(ws: Workspace, datasets: list[str] | None) -> dict[str, ModelConfig]
     return {d: models[d] for d in datasets}
 
 
-def _certified(ws: Workspace, name: str) -> int | None:
+def _certified(paths: Paths, name: str) -> int | None:
     try:
-        return certified_version(ws.paths, name)
+        return certified_version(paths, name)
     except NotFoundError:
         return None  # nothing certified yet: nothing to serve
 
@@ -277,7 +259,7 @@ def _own_filters(model: ModelConfig, filters: dict[str, str], named: bool) -> di
 
 
 def _view(
-    ws: Workspace,
+    ctx: PolicyContext,
     name: str,
     version: int,
     principal: str,
@@ -287,17 +269,17 @@ def _view(
     """Each column of the version the caller may ``retrieve``, with the mask it is shown under
     (None: as stored); a column they may not retrieve is absent. Decided once per request and
     used for the search fields, the filters, the cited key and the returned record alike."""
-    access = access_rules(ws)
-    path = ws.paths.table("gold", name)
+    access = access_rules(ctx.root, ctx.engine)
+    path = ctx.paths.table("gold", name)
     shown: dict[str, str | None] = {}
     for column in (c for c in _version_columns(path, version) if not c.startswith("_")):
-        decision = ws.policy.decide(principal, "retrieve", f"{name}.{column}", purpose)
+        decision = ctx.engine.decide(principal, "retrieve", f"{name}.{column}", purpose)
         decisions.append(decision)
         if not decision.allowed:
             continue
-        mask = mask_for(ws, access, name, column)
+        mask = mask_for(ctx, access, name, column)
         if mask:
-            read = ws.policy.decide(principal, "read", f"{name}.{column}", purpose)
+            read = ctx.engine.decide(principal, "read", f"{name}.{column}", purpose)
             decisions.append(read)
             if read.allowed:
                 mask = None
@@ -306,7 +288,7 @@ def _view(
 
 
 def _refuse_hidden_filters(
-    ws: Workspace,
+    ctx: PolicyContext,
     name: str,
     filters: dict[str, str],
     view: dict[str, str | None],
@@ -323,7 +305,7 @@ def _refuse_hidden_filters(
         reason = f"filter on a column the caller may see {how}"
         resource = f"{name}.{column}"
         decisions.append(Decision(principal, "retrieve", resource, purpose, False, [], reason))
-        audit.append(ws.audit_path, ws.paths.locks, decisions)
+        audit.append(ctx.audit_path, ctx.paths.locks, decisions)
         raise AccessDenied(
             f"{principal} may not filter on {resource} for {purpose!r}: they may see it {how}",
             principal=principal,
@@ -333,7 +315,7 @@ def _refuse_hidden_filters(
 
 
 def _allowed_ids(
-    ws: Workspace,
+    ctx: PolicyContext,
     model: ModelConfig,
     version: int,
     principal: str,
@@ -341,20 +323,20 @@ def _allowed_ids(
     result: RetrieveResult,
 ) -> frozenset[str] | None:
     """Ids the caller's row filter admits (None: no row filter applies)."""
-    access = access_rules(ws)
+    access = access_rules(ctx.root, ctx.engine)
     row_filter = (access.get("row_filters") or {}).get(model.name)
     if not row_filter:
         return None
-    read = ws.policy.decide(principal, "read", model.name, purpose)
+    read = ctx.engine.decide(principal, "read", model.name, purpose)
     result.decisions.append(read)
     if read.allowed:
         return None
     attrs: dict[str, Any] = next(
-        (e["attrs"] for e in ws.policy.principal_list if e["uid"]["id"] == principal), {}
+        (e["attrs"] for e in ctx.engine.principal_list if e["uid"]["id"] == principal), {}
     )
     where = bind_principal(str(row_filter), attrs)
     result.filtered[model.name] = where
-    return _ids_where(ws.paths.table("gold", model.name), model, version, where)
+    return _ids_where(ctx.paths.table("gold", model.name), model, version, where)
 
 
 @lru_cache(maxsize=256)
@@ -362,8 +344,7 @@ def _ids_where(path: Path, model: ModelConfig, version: int, where: str) -> froz
     """Record ids of a (immutable) gold version that a row filter admits; cached."""
     assert model.retrieval is not None
     snapshot, _ = _version_table(path, version, model.retrieval.id)
-    cursor = _cursor()
-    cursor.register("__version", snapshot)
+    cursor = sandbox.cursor({"__version": snapshot})
     rows = cursor.sql(
         f"SELECT CAST({ident(model.retrieval.id)} AS VARCHAR) FROM __version WHERE {where}"
     ).fetchall()
@@ -391,7 +372,7 @@ def _version_columns(path: Path, version: int) -> tuple[str, ...]:
 
 
 def _fetch(
-    ws: Workspace,
+    paths: Paths,
     models: dict[str, ModelConfig],
     views: dict[str, dict[str, str | None]],
     top: list[tuple[float, str, str]],
@@ -405,7 +386,7 @@ def _fetch(
         model = models[name]
         assert model.retrieval is not None
         view, version = views[name], result.versions[name]
-        secret = load_secret(ws.paths.state).key
+        secret = load_secret(paths.state).key
         projections = []
         for column, mask in view.items():
             expr = ident(column) if mask is None else mask_sql(ident(column), mask, secret)
@@ -418,15 +399,12 @@ def _fetch(
         if key_mask is not None:
             cite = f"CAST({mask_sql(key_col, key_mask, secret)} AS VARCHAR)"
         keys = [k for _, n, k in top if n == name]
-        snapshot, positions = _version_table(
-            ws.paths.table("gold", name), version, model.retrieval.id
-        )
+        snapshot, positions = _version_table(paths.table("gold", name), version, model.retrieval.id)
         hits = snapshot.take([positions[k] for k in keys if k in positions])
         body = ", ".join(
             [f"CAST({key_col} AS VARCHAR) AS __key", f"{cite} AS __cite", *projections]
         )
-        cursor = _cursor()
-        cursor.register("__hits", hits)  # masks run in SQL, on the k hits only
+        cursor = sandbox.cursor({"__hits": hits})  # masks run in SQL, on the k hits only
         table = cursor.sql(f"SELECT {body} FROM __hits").to_arrow_table()
         cursor.close()
         for row in table.to_pylist():

@@ -33,6 +33,7 @@ from aiready.lineage import steps as lineage_steps
 from aiready.lineage.graph import LineageGraph, load_runs
 from aiready.lineage.refs import DatasetRef
 from aiready.policy import Decision, PolicyEngine, audit, audit_verify
+from aiready.policy.context import PolicyContext
 from aiready.policy.engine import EngineCache
 from aiready.policy.errors import AccessDenied
 from aiready.storage import delta
@@ -386,7 +387,7 @@ class Workspace:
         from aiready.policy.protection import row_filter_gaps
 
         sql = gold.read_sql(self.root, self.model(model))
-        return row_filter_gaps(self.config, access_rules(self), model, sql)
+        return row_filter_gaps(self.config, access_rules(self.root, self.policy), model, sql)
 
     def model_order(self) -> list[str]:
         """Every model, upstream first (from the SQL's own table references)."""
@@ -644,7 +645,7 @@ class Workspace:
     ) -> retrieval.RetrieveResult:
         """Ranked records from certified gold under policy, with citations (see retrieval)."""
         return retrieval.retrieve(
-            self, self.searcher, query, principal, purpose, k, datasets, filters
+            self._policy_context(), self.searcher, query, principal, purpose, k, datasets, filters
         )
 
     def drift(self, name: str) -> drift_checks.DriftResult:
@@ -814,7 +815,7 @@ class Workspace:
 
     @cached_property
     def _policy_cache(self) -> EngineCache:
-        return EngineCache(self)
+        return EngineCache(self.config)
 
     @property
     def policy(self) -> PolicyEngine:
@@ -824,6 +825,10 @@ class Workspace:
     @property
     def audit_path(self) -> Path:
         return self.paths.lake / "_audit"
+
+    def _policy_context(self) -> PolicyContext:
+        """What one governed request uses of this workspace, the engine as its files are now."""
+        return PolicyContext(self.paths, self.config, self.policy, self.audit_path)
 
     def authorize(self, principal: str, action: str, resource: str, purpose: str) -> Decision:
         """Decide one request and append it to the audit log (allow and deny alike)."""
@@ -840,7 +845,7 @@ class Workspace:
         """Run SQL under policy: authorised per table and column, filtered and masked, audited."""
         from aiready.policy.query import governed_query
 
-        return governed_query(self, sql, principal, purpose, limit)
+        return governed_query(self._policy_context(), sql, principal, purpose, limit)
 
     def status_of_model(self, name: str) -> dict[str, Any]:
         from aiready.workspace.status import model_status

@@ -9,26 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlglot
-from sqlglot import exp
 
 from aiready.contracts.rules import Column, Rule
-
-
-def ident(name: str) -> str:
-    """A quoted DuckDB identifier."""
-    return exp.to_identifier(name, quoted=True).sql("duckdb")
-
-
-def lit(value: Any) -> str:
-    """A DuckDB literal for a Python scalar."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return exp.Literal.number(value).sql("duckdb")
-    return exp.Literal.string(str(value)).sql("duckdb")
-
+from aiready.sqltext import ident as ident  # re-exported: the gate builds on them
+from aiready.sqltext import lit as lit
 
 _INT = r"[+-]?[0-9]+"
 _FLOAT = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
