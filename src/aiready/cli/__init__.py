@@ -22,6 +22,7 @@ from aiready.cli import (
     certify,
     check_model,
     context,
+    contract,
     demo,
     drift,
     feedback,
@@ -106,6 +107,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(batch.app, name="batch")
 app.add_typer(secret.app, name="secret")
 app.add_typer(feedback.app, name="feedback")
+app.add_typer(contract.app, name="contract")
 
 
 def main() -> None:
