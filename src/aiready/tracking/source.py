@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from aiready.config import ModelConfig, Paths, WorkspaceConfig
+from aiready.config import ModelConfig
+from aiready.config.source import Configured
 
 if TYPE_CHECKING:
     from aiready.contracts import CompiledContract
     from aiready.tracking.mlflow_tracker import Tracker
 
 
-class ModelSource(Protocol):
+class ModelSource(Configured, Protocol):
     """The MLflow tracker, gold models and their contracts."""
-
-    @property
-    def config(self) -> WorkspaceConfig: ...
-
-    @property
-    def paths(self) -> Paths: ...
 
     @property
     def tracker(self) -> Tracker: ...

@@ -24,7 +24,7 @@ from aiready.engines import GateEngine, get_engine
 from aiready.errors import AireadyError, BatchStateError, ContractError, NotFoundError
 from aiready.feedback import FeedbackStore, Stored, corrections
 from aiready.feedback import report as feedback_report
-from aiready.gates import html
+from aiready.feedback.intake import Intake
 from aiready.layers import batches as batch_steps
 from aiready.layers import bronze, gold, silver
 from aiready.layers import rebuild as rebuilder
@@ -35,9 +35,9 @@ from aiready.lineage.refs import DatasetRef
 from aiready.policy import Decision, PolicyEngine, audit, audit_verify
 from aiready.policy.context import PolicyContext
 from aiready.policy.engine import EngineCache
-from aiready.policy.errors import AccessDenied
 from aiready.storage import delta
-from aiready.tracking import Tracker
+from aiready.tracking import Tracker, evidence
+from aiready.tracking.evidence import Evidence
 from aiready.tracking.traces import Tracer
 
 if TYPE_CHECKING:
@@ -78,6 +78,7 @@ class Workspace:
             config.engine if engine is None else config.engine.model_copy(update={"name": engine})
         )
         self._gate: GateEngine | None = None
+        self.evidence = Evidence(self.tracker, self.paths, self.engine_config.name)
 
     @classmethod
     def load(cls, path: str | Path | None = None, engine: str | None = None) -> Workspace:
@@ -214,7 +215,7 @@ class Workspace:
                 )
                 result.run_id = run_id = step.run_id
                 self._supersede(ds, result)
-                self._log_ingest(run_id, ds, result)
+                self.evidence.ingest(run_id, ds, result)
                 self.tracker.finish(run_id, ok=not result.errors)
                 io = lineage_steps.ingest(self.paths, self.root, result)
                 errors = "; ".join(e["message"] for e in result.errors) or None
@@ -228,36 +229,6 @@ class Workspace:
             return [c.name for c in self.contract(name).columns]
         except AireadyError:
             return []
-
-    def _log_ingest(self, run_id: str | None, ds: DatasetConfig, result: IngestResult) -> None:
-        done = [f for f in result.files if f.status == "ingested"]
-        self.tracker.log(
-            run_id,
-            params={
-                "source": ds.source,
-                "kind": ds.kind,
-                "format": ds.format,
-                "bronze_version_written": result.bronze_version,
-                "batches": ",".join(str(f.batch_id) for f in done),
-            },
-            metrics={
-                "rows_in": result.rows,
-                "rows_out": result.rows,
-                "rows_malformed": sum(f.malformed for f in done),
-                "files_ingested": len(done),
-                "files_skipped": sum(f.status == "skipped" for f in result.files),
-                "files_failed": sum(f.status == "failed" for f in result.files),
-            },
-            tags={"aiready.result": "failed" if result.errors else "passed"},
-        )
-        self.tracker.log_table(
-            run_id,
-            f"bronze.{ds.name}",
-            str(self.paths.table("bronze", ds.name)),
-            result.bronze_version,
-            "bronze",
-        )
-        self.tracker.log_json(run_id, result.asdict(), "ingest_result.json")
 
     def refine(
         self,
@@ -300,7 +271,7 @@ class Workspace:
                         self.paths.table("quarantine", ds.name)
                     )
                 result.run_id = run_id
-                self._log_refine(run_id, ds, contract, bronze_version, result)
+                self.evidence.refine(run_id, ds, contract, bronze_version, result)
                 self.tracker.finish(run_id, ok=result.passed)
                 io = lineage_steps.refine(contract, bronze_version, replay_from, result)
                 failed = [
@@ -309,61 +280,6 @@ class Workspace:
                 self._lineage(step, result.passed, io, error="; ".join(failed) or None)
             results.append(result)
         return results
-
-    def _log_refine(
-        self,
-        run_id: str | None,
-        ds: DatasetConfig,
-        contract: CompiledContract,
-        bronze_version: int | None,
-        result: RefineResult,
-    ) -> None:
-        metrics: dict[str, float] = {k: float(v) for k, v in result.totals().items()}
-        for report in result.reports:
-            for rule in report.rules:
-                key = f"rule.{rule.rule}.failed"
-                metrics[key] = metrics.get(key, 0.0) + rule.failed
-        metrics["batches_refined"] = sum(r.passed for r in result.reports)
-        metrics["batches_failed"] = sum(not r.passed for r in result.reports)
-        if result.replay is not None:
-            metrics["rows_released"] = result.replay.released
-        self.tracker.log(
-            run_id,
-            params={
-                "contract_id": contract.id,
-                "contract_version": contract.version,
-                "contract_sha256": contract.sha256,
-                "kind": ds.kind,
-                "engine": self.engine_config.name,
-                "bronze_version_read": bronze_version,
-                "silver_version_written": result.silver_version,
-                "quarantine_version_written": result.quarantine_version,
-                "batches": ",".join(r.batch_id for r in result.reports),
-                "rebuild": result.rebuilt,
-                "schema_changes": json.dumps([c.asdict() for c in result.schema_changes]),
-            },
-            metrics=metrics,
-            tags={
-                "aiready.result": "passed" if result.passed else "failed",
-                "aiready.contract": f"{contract.id}@{contract.version}",
-            },
-        )
-        for name, layer, version in (
-            ("bronze", "bronze", bronze_version),
-            ("silver", "silver", result.silver_version),
-            ("quarantine", "quarantine", result.quarantine_version),
-        ):
-            self.tracker.log_table(
-                run_id,
-                f"{name}.{ds.name}",
-                str(self.paths.table(layer, ds.name)),  # type: ignore[arg-type]
-                version,
-                layer,
-                [c.name for c in contract.columns],
-            )
-        reports = [r.asdict() for r in result.reports]
-        self.tracker.log_json(run_id, reports, "gate_report.json")
-        self.tracker.log_text(run_id, html.render(reports, f"refine {ds.name}"), "gate_report.html")
 
     def model(self, name: str) -> ModelConfig:
         try:
@@ -436,8 +352,8 @@ class Workspace:
                     certs.record(self.paths, cert)
                     result.certified, result.certificate_reasons = cert.certified, cert.reasons
                     self._index(cfg, cert)
-                    self._log_certificate(run_id, cert)
-                self._log_publish(run_id, cfg, contract, result)
+                    self.evidence.certificate(run_id, cert)
+                self.evidence.publish(run_id, cfg, contract, result)
                 self.tracker.finish(run_id, ok=result.published)
                 io = lineage_steps.publish(
                     self.paths, name, sql, contract, result.inputs, result.gold_version, result.rows
@@ -446,65 +362,6 @@ class Workspace:
                 self._lineage(step, result.published, io, sql=sql, error=error)
             results.append(result)
         return results
-
-    def _log_publish(
-        self,
-        run_id: str | None,
-        model: ModelConfig,
-        contract: CompiledContract,
-        result: gold.PublishResult,
-    ) -> None:
-        report = result.report
-        metrics: dict[str, float] = {
-            "published": float(result.published),
-            "rows_out": float(result.rows),
-        }
-        if report is not None:
-            metrics.update(
-                rows_in=report.rows_in,
-                rows_warned=report.rows_warned,
-                rows_failing=report.rows_in - report.rows_out,
-            )
-            metrics.update({f"rule.{r.rule}.failed": r.failed for r in report.rules})
-        self.tracker.log(
-            run_id,
-            params={
-                "contract_id": contract.id,
-                "contract_version": contract.version,
-                "contract_sha256": contract.sha256,
-                "sql": model.sql,
-                "engine": self.engine_config.name,
-                "strategic": model.strategic,
-                "gold_version_written": result.gold_version,
-                **{f"input.{k}": v for k, v in result.inputs.items()},
-            },
-            metrics=metrics,
-            tags={
-                "aiready.result": "passed" if result.published else "failed",
-                "aiready.contract": f"{contract.id}@{contract.version}",
-            },
-        )
-        for name, version in result.inputs.items():
-            layer, table = name.split(".", 1)
-            self.tracker.log_table(
-                run_id,
-                name,
-                str(self.paths.table(layer, table)),  # type: ignore[arg-type]
-                version,
-                layer,
-            )
-        self.tracker.log_table(
-            run_id,
-            f"gold.{model.name}",
-            str(self.paths.table("gold", model.name)),
-            result.gold_version,
-            "gold",
-            [c.name for c in contract.columns],
-        )
-        self.tracker.log_json(run_id, result.asdict(), "gate_report.json")
-        if result.report is not None:
-            page = html.render([result.report.asdict()], f"publish {model.name}")
-            self.tracker.log_text(run_id, page, "gate_report.html")
 
     def certify(
         self, model: str | None = None, parent_run: str | None = None
@@ -536,7 +393,7 @@ class Workspace:
                 )
                 certs.record(self.paths, cert)
                 self._index(self.model(name), cert)
-                self._log_certificate(run_id, cert)
+                self.evidence.certificate(run_id, cert)
                 self.tracker.finish(run_id, ok=cert.certified)
                 gold_ref = DatasetRef(name=f"gold.{name}", version=version)
                 self._lineage(step, True, ([gold_ref], []))
@@ -559,24 +416,6 @@ class Workspace:
             f"gold {name} v{version} was not written by aiready publish", model=name
         )
 
-    def _log_certificate(self, run_id: str | None, cert: certs.Certificate) -> None:
-        metrics = {
-            "certified": float(cert.certified),
-            "classification_coverage": cert.classification_coverage,
-        }
-        if cert.freshness_lag_s is not None:
-            metrics["freshness_lag_s"] = cert.freshness_lag_s
-        self.tracker.log(
-            run_id,
-            metrics=metrics,
-            tags={
-                "aiready.certified": str(cert.certified).lower(),
-                "aiready.gold_version": str(cert.gold_version),
-                "aiready.certificate.reasons": "; ".join(cert.reasons)[:4000] or "none",
-            },
-        )
-        self.tracker.log_json(run_id, cert.asdict(), "certificate.json")
-
     def _new_corrections(self, model: str, inputs: dict[str, int]) -> list[str]:
         """Applied corrections on the model's silver inputs not listed on an earlier version."""
         datasets = [n.split(".", 1)[1] for n in inputs if n.startswith("silver.")]
@@ -588,18 +427,7 @@ class Workspace:
         """Failure rates, unanswered-query groups, decision quality and rule suggestions; the
         rates are logged to MLflow as metrics, so they show as a time series across reports."""
         data = feedback_report.report(self)
-        metrics: dict[str, float] = {}
-        for row in data["failures"]:
-            prefix = f"{row['dataset']}.v{row['gold_version']}"
-            for key in ("retrieval_failure_rate", "hallucination_rate"):
-                if row[key] is not None:
-                    metrics[f"{prefix}.{key}"] = row[key]
-        for row in data["decisions"]:
-            prefix = f"{row['dataset']}.v{row['gold_version']}.{row['model_version']}"
-            metrics[f"{prefix}.acceptance_rate"] = row["acceptance_rate"]
-            if row["outcome_value_mean"] is not None:
-                metrics[f"{prefix}.outcome_value_mean"] = row["outcome_value_mean"]
-        metrics["unanswered_groups"] = len(data["unanswered"])
+        metrics = evidence.feedback_metrics(data)
         self._evidence("feedback", data, "feedback_report.json", metrics)
         return data
 
@@ -725,36 +553,15 @@ class Workspace:
     def feedback(self) -> FeedbackStore:
         return FeedbackStore(self.paths)
 
+    @cached_property
+    def intake(self) -> Intake:
+        models = frozenset(self.config.models)
+        return Intake(self.paths, self.policy, self.audit_path, self.feedback, self.tracer, models)
+
     def add_feedback(self, item: Any, principal: str, wait: bool = False) -> Stored:
         """Store feedback once per idempotency key, authorised and audited when it names a
         dataset, and attach it to its MLflow trace as an assessment."""
-        self.policy.principal_uid(principal)
-        dataset = getattr(item, "dataset", None)
-        if dataset is not None:
-            decision = self.policy.decide(principal, "retrieve", dataset, item.purpose)
-            if not decision.allowed:
-                decision = self.policy.decide(principal, "query", dataset, item.purpose)
-            audit.append(self.audit_path, self.paths.locks, [decision])
-            if not decision.allowed:
-                raise AccessDenied(
-                    f"{principal} may not give feedback on {dataset} for {item.purpose!r}: "
-                    f"{decision.reason}",
-                    principal=principal,
-                    resource=dataset,
-                    purpose=item.purpose,
-                )
-        version = None
-        if dataset in self.config.models:
-            try:
-                version = certs.certified_version(self.paths, dataset)
-            except NotFoundError:
-                version = None
-        add = self.feedback.add if wait else self.feedback.add_now
-        stored = add(item, principal, version)
-        if stored.created and item.trace_id:
-            value = _assessment_value(item)
-            self.tracer.feedback(item.trace_id, item.kind, value, principal, _rationale(item))
-        return stored
+        return self.intake.add(item, principal, wait)
 
     def lineage_of(
         self,
@@ -1017,41 +824,20 @@ class Workspace:
                     self.paths, ds, batch_id, by, reason, tuple(key), new_batch
                 )
             change.run_id = step.run_id
-            self._log_batch_change(step.run_id, change)
+            self._audit_batch_change(change)
+            self.evidence.batch_change(step.run_id, change)
             self.tracker.finish(step.run_id, ok=True)
             self._lineage(step, True)
         return change
 
-    def _log_batch_change(self, run_id: str | None, change: batch_steps.BatchChange) -> None:
-        """Evidence of a batch decision: an audit record and the run's params and metrics."""
-        counts = {
-            k: getattr(change, k)
-            for k in ("rows_silver_removed", "rows_quarantine_removed", "rows_restored")
-        }
-        text = f"{change.state} batch {change.batch_id} ({change.file})"
-        if change.superseded_by:
-            text += f" by {change.superseded_by}"
-        text += ": " + ", ".join(f"{k} {v}" for k, v in counts.items())
-        if change.reason:
-            text += f"; {change.reason}"
+    def _audit_batch_change(self, change: batch_steps.BatchChange) -> None:
+        """A batch decision is a governance decision: it goes into the audit log once."""
         if not change.already:
+            text = evidence.batch_summary(change)
             decision = Decision(
                 change.by, f"batch.{change.state}", change.dataset, "", True, [], text
             )
             audit.append(self.audit_path, self.paths.locks, [decision])
-        self.tracker.log(
-            run_id,
-            params={
-                "batch_id": change.batch_id,
-                "file": change.file,
-                "by": change.by,
-                "reason": change.reason,
-                "superseded_by": change.superseded_by,
-            },
-            metrics={k: float(v) for k, v in counts.items()},
-            tags={"aiready.result": change.state, "aiready.batch_id": change.batch_id},
-        )
-        self.tracker.log_json(run_id, change.asdict(), "batch_change.json")
 
     def _supersede(self, ds: DatasetConfig, result: IngestResult) -> None:
         """After ingest: retract the earlier batches each changed file supersedes (in that
@@ -1073,25 +859,3 @@ class Workspace:
         from aiready.workspace.status import workspace_status
 
         return workspace_status(self)
-
-
-def _assessment_value(item: Any) -> Any:
-    """The value MLflow shows for a feedback kind (a number or a short label)."""
-    kind = item.kind
-    if kind == "rating":
-        return item.score if item.score is not None else item.thumbs == "up"
-    if kind == "decision":
-        return item.action
-    if kind == "outcome":
-        return item.value if item.value is not None else item.result
-    if kind == "correction":
-        return item.proposed_value
-    return False  # hallucination / retrieval_failure: the answer failed
-
-
-def _rationale(item: Any) -> str | None:
-    for attr in ("evidence", "claim", "comment", "note", "expected", "result"):
-        value = getattr(item, attr, None)
-        if value:
-            return str(value)
-    return None
