@@ -18,6 +18,8 @@ from aiready.contracts import (
     compile_contract,
     load_contract,
 )
+from aiready.contracts.export import export_contract
+from aiready.contracts.importer import import_sql
 from aiready.drift import ColumnDrift, DriftReport, DriftResult
 from aiready.errors import (
     AireadyError,
@@ -128,6 +130,8 @@ __all__ = [
     "Workspace",
     "WorkspaceConfig",
     "compile_contract",
+    "export_contract",
+    "import_sql",
     "load_contract",
     "read_certified",
     "track_training",
