@@ -31,6 +31,7 @@ class ReasonCode(StrEnum):
     DUPLICATE_KEY = "duplicate_key"
     CONFLICTING_DUPLICATE = "conflicting_duplicate"
     MISSING_REFERENCE = "missing_reference"
+    STALE_DATA = "stale_data"
 
     @property
     def category(self) -> Category:
@@ -50,4 +51,5 @@ _CATEGORY = {
     ReasonCode.DUPLICATE_KEY: Category.UNIQUENESS,
     ReasonCode.CONFLICTING_DUPLICATE: Category.UNIQUENESS,
     ReasonCode.MISSING_REFERENCE: Category.VALIDITY,
+    ReasonCode.STALE_DATA: Category.FRESHNESS,
 }

@@ -79,5 +79,6 @@ def test_the_readme_contract_refines_real_looking_rows(tmp_path: Path) -> None:
         "tailnum_unknown_token": 1,  # counted, kept as null
         "tailnum.references.planes": 1,  # N9 is not a plane we know: warned
         "dep_delay.null_values": 1,
+        "time_hour.freshness": 1,  # 2013 data under a 1-day latency SLA: stale, warned
     }
     assert (report.rows_out, report.rows_quarantined) == (2, 2)

@@ -59,6 +59,14 @@ schema:
             arguments: {missingValues: [null, '', 'N/A']}
             mustBe: 0
             severity: warning
+      - name: dmy
+        logicalType: date
+        logicalTypeOptions: {format: dd/MM/yyyy, minimum: '2020-01-01'}
+      - name: stamp
+        logicalType: timestamp
+        logicalTypeOptions: {format: 'd.M.yy H:mm XX'}
+      - {name: mail, logicalType: string, logicalTypeOptions: {format: email}}
+      - {name: hm, logicalType: time, logicalTypeOptions: {format: 'HH:mm'}}
       - name: email
         logicalType: string
         unique: true
@@ -128,6 +136,10 @@ POOLS: dict[str, list[str]] = {
     ],
     "code": ["AB12", "ab12", "AB123", "AB1", "ÄB12", "AB١٢", r"A\d12"],
     "cat": ["a", "b", "c", "d", "N/A", "", "A"],
+    "dmy": ["05/01/2024", "5/1/2024", "31/02/2024", "29/02/2024", "2024-01-05", "01/01/2019"],
+    "stamp": ["5.1.24 9:30 +0200", "05.01.24 23:59 Z", "5.1.24 9:30", "5.1.24 24:00 Z", "x"],
+    "mail": ["a@example.com", "a@b", "a b@c.de", "Ä@ü.de"],
+    "hm": ["09:30", "23:59", "24:00", "9:30", "12:60"],
     "email": ["x@example.com", "y@example.com", "z@example.com"],
 }
 COLUMNS = list(POOLS)

@@ -7,6 +7,7 @@ exactly the rules the oracle says it breaks.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -106,10 +107,16 @@ def oracle(rows: list[dict[str, str | None]]) -> dict[int, set[str]]:
         if note is not None and len(note) > 5:
             broken.add("note.length")
         out[n], keys[n] = broken, id_v
+    counts = Counter(k for k in keys.values() if k is not None)
+    blocked = {n for n in out if out[n]}
     seen: set[int] = set()
     for n in out:  # first occurrence among otherwise-passing rows wins
         key = keys[n]
-        if out[n] or key is None:
+        if key is None:
+            continue
+        if n in blocked:  # quarantined anyway: its reasons also name a key it shares
+            if counts[key] > 1:
+                out[n].add("id.primary_key")
             continue
         if key in seen:
             out[n].add("id.primary_key")

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import sqlglot
 from sqlglot import exp
 
+from aiready.contracts import formats
 from aiready.contracts.loader import LoadedContract
 from aiready.errors import ContractError
 from aiready.reasons import ReasonCode
@@ -25,18 +26,20 @@ RuleKind = Literal[
     "range",
     "length",
     "pattern",
+    "format",
     "valid_values",
     "missing_values",
     "sql_row",
     "relationship",
     "row_count",
     "sql_dataset",
+    "freshness",
 ]
 TypeFamily = Literal[
     "string", "integer", "decimal", "float", "boolean", "date", "timestamp", "json"
 ]
 ACTIONS: tuple[Action, ...] = ("warn", "drop", "quarantine", "fail")
-DATASET_KINDS = frozenset({"row_count", "sql_dataset"})
+DATASET_KINDS = frozenset({"row_count", "sql_dataset", "freshness"})
 _OPERATORS = (
     "mustBe",
     "mustNotBe",
@@ -85,6 +88,8 @@ class Column:
     """Tokens that mean "no value" here (``NA``, ``n/a`` …): NULL before any type check."""
     integral_floats: bool = True
     """An integer column accepts ``517.0`` and ``1e3`` (lossless); ``517.5`` stays a mismatch."""
+    format: formats.DatePattern | None = None
+    """Dates and timestamps: the pattern values are written in (else ISO 8601)."""
 
 
 @dataclass(frozen=True)
@@ -203,6 +208,7 @@ def compile_contract(
         if from_column not in names:
             raise ctx.error(f"relationship `from: {source}` names no property of {dataset}", where)
         rules.append(_relationship(ctx, rel, str(from_column), where))
+    rules.extend(_freshness(ctx, raw, str(obj.get("name")), names))
     columns, extra = _missing_tokens(ctx, columns, rules, tuple(null_values), integral_floats)
     rules.extend(extra)
     return CompiledContract(
@@ -312,20 +318,50 @@ def _column(loaded: LoadedContract, prop: dict[str, Any], where: str) -> Column:
     name = str(prop.get("physicalName") or prop["name"])
     logical = prop.get("logicalType")
     physical = str(prop.get("physicalType") or "").strip()
-    family, sql_type, scale = _type(logical, physical)
+    family, sql_type, scale = _type(logical, physical, prop.get("customProperties"))
     if family is None:
         raise ContractError(
             f"unsupported physicalType {physical!r}",
             file=str(loaded.path),
             path=f"{where}.physicalType",
         )
+    jdk = (prop.get("logicalTypeOptions") or {}).get("format")
+    pattern = None
+    if family in ("date", "timestamp") and isinstance(jdk, str):
+        try:
+            pattern = formats.date_pattern(jdk)
+            _needs_date(pattern, family)
+        except ValueError as exc:
+            raise ContractError(
+                str(exc), file=str(loaded.path), path=f"{where}.logicalTypeOptions.format"
+            ) from exc
     return Column(
-        name, family, sql_type, scale, prop.get("description"), prop.get("classification")
+        name,
+        family,
+        sql_type,
+        scale,
+        prop.get("description"),
+        prop.get("classification"),
+        format=pattern,
     )
 
 
-def _type(logical: str | None, physical: str) -> tuple[TypeFamily | None, str, int | None]:
-    """Map logicalType/physicalType to a type family and a Delta-compatible DuckDB type."""
+def _needs_date(pattern: formats.DatePattern, family: str) -> None:
+    fields = set(pattern.fields)
+    if not (fields & {"year", "year2"} and {"month", "day"} <= fields):
+        raise ValueError(f"a {family} pattern needs year, month and day: {pattern.jdk!r}")
+    if family == "date" and set(pattern.fields) & {"hour", "minute", "second", "zone"}:
+        raise ValueError(f"a date pattern has no time of day: {pattern.jdk!r}")
+
+
+def _type(
+    logical: str | None, physical: str, custom: Any = None
+) -> tuple[TypeFamily | None, str, int | None]:
+    """Map logicalType/physicalType to a type family and a Delta-compatible DuckDB type.
+
+    A bare ``DECIMAL`` takes ``precision``/``scale`` from ``customProperties`` when given
+    (else DuckDB's DECIMAL(18,3)).
+    """
     parsed: exp.DataType | None = None
     if physical:
         try:
@@ -340,9 +376,16 @@ def _type(logical: str | None, physical: str) -> tuple[TypeFamily | None, str, i
     if logical == "number" or (
         logical is None and parsed is not None and parsed.is_type(*exp.DataType.REAL_TYPES)
     ):
-        if parsed is not None and parsed.is_type(exp.DataType.Type.DECIMAL):
-            params = [int(p.this.this) for p in parsed.expressions] or [18, 3]
-            precision, scale = (params + [0])[:2]
+        declared = _custom(custom, "precision") is not None
+        if (
+            parsed is not None
+            and parsed.is_type(exp.DataType.Type.DECIMAL)
+            or (parsed is None and declared)
+        ):
+            # sqlglot fills in DuckDB's (18,3) for a bare DECIMAL: only written numbers count
+            written = parsed.expressions if parsed is not None and "(" in physical else []
+            params = [int(p.this.this) for p in written]
+            precision, scale = (params + [0])[:2] if params else _precision(custom)
             return "decimal", f"DECIMAL({precision},{scale})", scale
         if parsed is not None and parsed.is_type(exp.DataType.Type.FLOAT):
             return "float", "FLOAT", None
@@ -366,6 +409,14 @@ def _type(logical: str | None, physical: str) -> tuple[TypeFamily | None, str, i
     if parsed.is_type(*exp.DataType.TEMPORAL_TYPES):
         return "timestamp", "TIMESTAMPTZ", None
     return None, "", None
+
+
+def _precision(custom: Any) -> tuple[int, int]:
+    """(precision, scale) of a bare DECIMAL from customProperties, else DuckDB's (18, 3)."""
+    precision, scale = _custom(custom, "precision"), _custom(custom, "scale")
+    if precision is None:
+        return (18, 3) if scale is None else (18, int(scale))
+    return int(precision), int(scale or 0)
 
 
 def _custom(items: Any, key: str) -> Any:
@@ -459,9 +510,10 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
                 action,
                 (name,),
                 {"pattern": str(opts["pattern"])},
-                description=f"{name} fully matches {opts['pattern']}",
+                description=f"{name} matches /{opts['pattern']}/ (anywhere unless anchored)",
             )
         )
+    rules.extend(_format_rules(ctx, opts.get("format"), col, action, where))
     if prop.get("enum"):
         values = [e.get("value") if isinstance(e, dict) else e for e in prop["enum"]]
         rules.append(
@@ -480,6 +532,77 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
     for j, rel in enumerate(prop.get("relationships") or []):
         rules.append(_relationship(ctx, rel, name, f"{where}.relationships[{j}]"))
     return rules
+
+
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "y": 31536000}
+_UNIT_NAMES = {
+    "sec": "s", "second": "s", "seconds": "s", "min": "m", "minute": "m", "minutes": "m",
+    "hour": "h", "hours": "h", "day": "d", "days": "d", "year": "y", "years": "y",
+}  # fmt: skip
+
+
+def _freshness(ctx: _Ctx, raw: dict[str, Any], obj: str, names: set[str]) -> list[Rule]:
+    """A ``latency``/``freshness`` SLA on a column of this object: the newest value of a batch
+    must be at most that old when it is refined (warn: old data is late, not wrong)."""
+    rules = []
+    for i, sla in enumerate(raw.get("slaProperties") or []):
+        if str(sla.get("property", "")).lower() not in ("latency", "freshness"):
+            continue
+        where = f"slaProperties[{i}]"
+        table, _, column = str(sla.get("element") or "").split(",")[0].strip().rpartition(".")
+        if table not in ("", obj) or not column:
+            continue  # another object's SLA
+        if column not in names:
+            raise ctx.error(
+                f"{sla.get('property')} SLA names no property {column!r} of {obj}", where
+            )
+        unit = str(sla.get("unit", "d")).lower()
+        unit = _UNIT_NAMES.get(unit, unit)
+        if unit not in _SECONDS or not isinstance(sla.get("value"), int | float):
+            raise ctx.error(f"SLA needs a number value and a unit in {sorted(_SECONDS)}", where)
+        seconds = float(sla["value"]) * _SECONDS[unit]
+        rules.append(
+            Rule(
+                ctx.rule_id(f"{column}.freshness"),
+                "freshness",
+                ReasonCode.STALE_DATA,
+                "warn",
+                (column,),
+                {"seconds": seconds},
+                Limit("mustBeLessOrEqualTo", seconds),
+                f"newest {column} at most {sla['value']} {sla.get('unit', 'd')} old when refined",
+            )
+        )
+    return rules
+
+
+def _format_rules(ctx: _Ctx, fmt: Any, col: Column, action: Action, where: str) -> list[Rule]:
+    """``logicalTypeOptions.format`` as a rule (dates and timestamps parse by it instead)."""
+    name = col.name
+    if not isinstance(fmt, str) or col.family in ("date", "timestamp"):
+        return []
+    params: dict[str, Any] = {"format": fmt}
+    kind: RuleKind = "format"
+    reason = ReasonCode.INVALID_VALUE
+    if col.family == "string" and fmt in formats.STRING_FORMATS:
+        params["pattern"] = formats.STRING_FORMATS[fmt]
+        desc = f"{name} is a valid {fmt}"
+    elif col.family == "string" and any(c in fmt for c in "Hms"):  # a time of day: HH:mm:ss
+        try:
+            fields = formats.date_pattern(fmt).fields
+            if not {"hour", "minute"} <= set(fields):
+                raise ValueError(f"a time pattern needs hour and minute: {fmt!r}")
+        except ValueError as exc:
+            raise ctx.error(str(exc), f"{where}.logicalTypeOptions.format") from exc
+        params["time"] = True
+        desc = f"{name} is a time written {fmt}"
+    elif col.family == "integer" and fmt in formats.INTEGER_FORMATS:
+        low, high = formats.INTEGER_FORMATS[fmt]
+        kind, reason, params = "range", ReasonCode.OUT_OF_RANGE, {"minimum": low, "maximum": high}
+        desc = f"{name} fits {fmt} ({low} to {high})"
+    else:
+        return []
+    return [Rule(ctx.rule_id(f"{name}.format"), kind, reason, action, (name,), params, None, desc)]
 
 
 def _relationship(ctx: _Ctx, rel: dict[str, Any], column: str, where: str) -> Rule:
@@ -640,7 +763,7 @@ def _describe(metric: str, cols: tuple[str, ...], args: dict[str, Any]) -> str:
     if metric == "invalidValues" and "validValues" in args:
         return f"{names} is one of {list(args['validValues'])}"
     if metric == "invalidValues":
-        return f"{names} fully matches {args.get('pattern')}"
+        return f"{names} matches /{args.get('pattern')}/ (anywhere unless anchored)"
     if metric == "missingValues":
         return f"{names} is not a missing-value marker {list(args.get('missingValues', []))}"
     return {"nullValues": f"{names} is not null", "duplicateValues": f"{names} is unique"}.get(

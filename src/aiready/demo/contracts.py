@@ -29,7 +29,7 @@ schema:
         logicalType: string
         required: true
         logicalTypeOptions:
-          pattern: 'C[0-9]{{6}}'
+          pattern: '^C[0-9]{{6}}$'
       - name: amount
         logicalType: number
         physicalType: DECIMAL(12,2)
@@ -104,7 +104,7 @@ schema:
         logicalType: string
         primaryKey: true
         logicalTypeOptions:
-          pattern: 'C[0-9]{{6}}'
+          pattern: '^C[0-9]{{6}}$'
       - name: name
         logicalType: string
         required: true
@@ -115,7 +115,7 @@ schema:
         classification: confidential
         tags: ['pii', 'pii:email']
         logicalTypeOptions:
-          pattern: '[^@ ]+@[^@ ]+\\.[a-z]{{2,}}'
+          pattern: '^[^@ ]+@[^@ ]+\\.[a-z]{{2,}}$'
       - name: segment
         logicalType: string
         required: true

@@ -270,10 +270,11 @@ def _zoneless(plan: _Plan) -> dict[str, tuple[str, str]]:
     out = {}
     for i, c in enumerate(plan.contract.columns):
         if c.family == "timestamp" and c.name not in plan.typed_input:
+            if c.format is not None and "zone" in c.format.fields:
+                continue  # the pattern itself requires a zone
             s = plan.std[c.name]
-            pred = (
-                f"({s} IS NOT NULL AND {plan.ok[c.name]} AND NOT regexp_matches({s}, {lit(_ZONE)}))"
-            )
+            zoned = "FALSE" if c.format is not None else f"regexp_matches({s}, {lit(_ZONE)})"
+            pred = f"({s} IS NOT NULL AND {plan.ok[c.name]} AND NOT {zoned})"
             out[c.name] = (f"__nz{i}", pred)
     return out
 
@@ -282,7 +283,11 @@ def _unique_flags(plan: _Plan, mode: Mode, has_silver: bool) -> tuple[str, str, 
     """Duplicate flags: first occurrence (bronze order) among otherwise-passing rows wins.
 
     A hash GROUP BY finds each key's first ordinal; a join marks every other eligible row. This
-    avoids sorting the whole batch in a window. Returns (extra CTEs, final SELECT, conflict flags).
+    avoids sorting the whole batch in a window. A row quarantined for another rule also gets the
+    duplicate flag when its key occurs more than once in the batch (or is already in silver), so
+    its reasons name every rule it fails. A broken first copy does not keep a valid later copy
+    out of silver: the later copy is the first one that passes. Returns (extra CTEs, final
+    SELECT, conflict flags).
     """
     ctes: list[str] = []
     cols: list[str] = []
@@ -299,6 +304,13 @@ def _unique_flags(plan: _Plan, mode: Mode, has_silver: bool) -> tuple[str, str, 
             f"GROUP BY {keys})"
         )
         joins.append(f"LEFT JOIN __first{i} ON f.__ord = __first{i}.__o{i}")
+        keyed = " AND ".join(f"f.{ident(k)} IS NOT NULL" for k in rule.columns)
+        ctes.append(
+            f"__many{i} AS (SELECT {keys}, TRUE AS __m{i} FROM base f WHERE {keyed} "
+            f"GROUP BY {keys} HAVING count(*) > 1)"
+        )
+        on_many = " AND ".join(f"f.{ident(k)} = __many{i}.{ident(k)}" for k in rule.columns)
+        joins.append(f"LEFT JOIN __many{i} ON {on_many}")
         later = f"__first{i}.__o{i} IS NULL"
         is_pk = rule.columns == plan.contract.primary_key
         flag = plan.flag[rule.id]
@@ -312,8 +324,8 @@ def _unique_flags(plan: _Plan, mode: Mode, has_silver: bool) -> tuple[str, str, 
             joins.append(f"LEFT JOIN __conf{i} ON {on}")
             cols.append(f"coalesce(({eligible}) AND __conf{i}.__hit{i}, FALSE) AS {flag}_c")
             cols.append(
-                f"coalesce(({eligible}) AND __conf{i}.__hit{i} IS NULL AND {later}, "
-                f"FALSE) AS {flag}"
+                f"coalesce((({eligible}) AND __conf{i}.__hit{i} IS NULL AND {later}) "
+                f"OR (f.__blocked AND {keyed} AND __many{i}.__m{i}), FALSE) AS {flag}"
             )
             extra.append(f"{flag}_c")
             continue
@@ -326,7 +338,10 @@ def _unique_flags(plan: _Plan, mode: Mode, has_silver: bool) -> tuple[str, str, 
                 )
                 match += f" AND NOT ({same})"
             in_silver = f"EXISTS (SELECT 1 FROM __silver s WHERE {match})"
-        cols.append(f"coalesce(({eligible}) AND ({later} OR {in_silver}), FALSE) AS {flag}")
+        also = f"f.__blocked AND {keyed} AND (__many{i}.__m{i} OR {in_silver})"
+        cols.append(
+            f"coalesce((({eligible}) AND ({later} OR {in_silver})) OR ({also}), FALSE) AS {flag}"
+        )
     select = "SELECT f.*" + "".join(f", {c}" for c in cols) + " FROM base f " + " ".join(joins)
     return "".join(f", {c}" for c in ctes), select, extra
 
@@ -359,7 +374,8 @@ def _message(plan: _Plan, rule: Rule, raw: dict[str, str], code: ReasonCode) -> 
         )
     if found is None and rule.kind == "unique":
         return lit(
-            f"duplicate ({', '.join(rule.columns)}): an earlier row (bronze order) has this key"
+            f"duplicate ({', '.join(rule.columns)}): another row (in this batch or in silver) "
+            "has this key"
         )
     if found is None:
         return lit(f"expected: {rule.description or rule.id}")
@@ -368,7 +384,8 @@ def _message(plan: _Plan, rule: Rule, raw: dict[str, str], code: ReasonCode) -> 
         "type": f"{found} || ' is not ' || {lit(_kind_phrase(col))} || "
         f"{_missing_hint(raw, single)}",
         "not_null": lit(f"{single} is empty; it is required"),
-        "unique": f"{found} || ' appeared earlier (bronze order): duplicate {single}'",
+        "unique": f"{found} || ' is also the key of another row (this batch or silver): "
+        f"duplicate {single}'",
         "missing_values": f"{found} || ' is a missing-value token (counted, kept as null)'",
     }.get(rule.kind)
     if text is not None:
@@ -398,8 +415,8 @@ def _kind_phrase(col: Column | None) -> str:
         "decimal": f"a decimal with at most {col.scale or 0} decimal places",
         "float": "a finite number",
         "boolean": "a boolean (true/false/1/0)",
-        "date": "a date (YYYY-MM-DD)",
-        "timestamp": "a timestamp (ISO 8601)",
+        "date": f"a date ({col.format.jdk if col.format else 'YYYY-MM-DD'})",
+        "timestamp": f"a timestamp ({col.format.jdk if col.format else 'ISO 8601'})",
         "json": "strict JSON",
     }
     phrase = f"{names.get(col.family, col.family)} ({col.sql_type})"
@@ -655,6 +672,16 @@ class SqlGate:
     def _dataset_rule(self, plan: _Plan, rule: Rule, report: GateReport) -> RuleResult:
         if rule.kind == "row_count":
             metric = float(report.rows_in)
+        elif rule.kind == "freshness":
+            col = ident(rule.columns[0])
+            newest = self.runner.one(
+                f"SELECT epoch(now()) - epoch(CAST(max({col}) AS TIMESTAMPTZ)) FROM __checked "
+                "WHERE NOT __malformed"
+            )
+            if newest is None or newest[0] is None:
+                report.warnings.append(f"{rule.id}: no value of {rule.columns[0]} to measure")
+                return self._rule_result(rule, 0, report.rows_in, report)
+            metric = float(newest[0])
         else:
             cols = ", ".join(ident(c.name) for c in plan.contract.columns)
             self.runner.view("__object__", f"SELECT {cols} FROM __checked WHERE NOT __malformed")
@@ -678,6 +705,11 @@ class SqlGate:
         )
         if not ok:
             message = f"dataset rule {rule.id}: value {metric:g} breaks {result.limit}"
+            if rule.kind == "freshness":
+                message = (
+                    f"stale: newest {rule.columns[0]} is {metric / 86400:.1f} d old; the "
+                    f"contract's SLA allows {rule.params['seconds'] / 86400:g} d ({rule.id})"
+                )
             (report.warnings if rule.action == "warn" else report.failures).append(message)
         return result
 

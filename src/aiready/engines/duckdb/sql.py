@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlglot
 
+from aiready.contracts.formats import DatePattern, date_pattern
 from aiready.contracts.rules import Column, Rule
 from aiready.sqltext import ident as ident  # re-exported: the gate builds on them
 from aiready.sqltext import lit as lit
@@ -41,6 +42,11 @@ def cast_ok(column: Column, s: str) -> str:
         return f"(regexp_full_match({s}, {lit(shape)}) AND TRY_CAST({s} AS {t}) IS NOT NULL)"
     if column.family == "float":
         return f"(regexp_full_match({s}, {lit(_FLOAT)}) AND isfinite(TRY_CAST({s} AS {t})))"
+    if column.format is not None:  # the contract's own pattern replaces ISO 8601
+        iso = iso_text(column.format, s, column.family == "timestamp")
+        shape = f"regexp_full_match({s}, {lit(column.format.regex)})"
+        clock = clock_ok(column.format, s)
+        return f"({shape} AND {clock} AND TRY_CAST({iso} AS {t}) IS NOT NULL)"
     if column.family == "date":
         return f"(regexp_full_match({s}, {lit(_DATE)}) AND TRY_CAST({s} AS DATE) IS NOT NULL)"
     return f"(regexp_full_match({s}, {lit(_TS)}) AND TRY_CAST({s} AS TIMESTAMPTZ) IS NOT NULL)"
@@ -90,10 +96,74 @@ def cast_value(column: Column, s: str) -> str:
         return f"coalesce(TRY_CAST({s} AS {t}), TRY_CAST(TRY_CAST({s} AS DECIMAL(38,0)) AS {t}))"
     if column.family == "boolean":
         return f"(lower({s}) IN ('true', '1'))"
+    if column.format is not None:
+        iso = iso_text(column.format, s, column.family == "timestamp")
+        return f"TRY_CAST({iso} AS {column.sql_type})"
     return f"TRY_CAST({s} AS {column.sql_type})"
 
 
+def _field(pattern: DatePattern, s: str, name: str, default: str) -> str:
+    """One field of a patterned value as ISO needs it (zero-padded), or ``default``."""
+    if name not in pattern.fields:
+        return lit(default)
+    i = pattern.fields.index(name)
+    text = f"regexp_extract({s}, {lit(pattern.regex)}, {i + 1})"
+    width = pattern.widths[i]
+    return f"lpad({text}, {width}, '0')" if width else text
+
+
+def clock_ok(pattern: DatePattern, s: str) -> str:
+    """Hours 0-23, minutes and seconds 0-59: engines differ on ``24:00`` (DuckDB reads the
+    next midnight), so the plan decides."""
+    limits = {"hour": 23, "minute": 59, "second": 59}
+    parts = [
+        f"coalesce(TRY_CAST({_field(pattern, s, name, '0')} AS INTEGER) <= {top}, FALSE)"
+        for name, top in limits.items()
+        if name in pattern.fields
+    ]
+    return "(" + (" AND ".join(parts) or "TRUE") + ")"
+
+
+def iso_time(pattern: DatePattern, s: str) -> str:
+    """``HH:MM:SS[.fff]`` from a value written in ``pattern``."""
+    out = " || ':' || ".join(_field(pattern, s, f, "00") for f in ("hour", "minute", "second"))
+    if "fraction" in pattern.fields:
+        out += " || '.' || " + _field(pattern, s, "fraction", "0")
+    return out
+
+
+def iso_text(pattern: DatePattern, s: str, timestamp: bool) -> str:
+    """ISO 8601 text of a value written in a contract's date pattern (SQL over ``s``).
+
+    Built from the pattern's groups, so the engines' ISO casts decide validity (30 February
+    is refused by both) and no engine-specific date parser is involved.
+    """
+    year = _field(pattern, s, "year", "")
+    if "year" not in pattern.fields:
+        year = "'20' || " + _field(pattern, s, "year2", "")  # yy, as Java reads it: 2000-2099
+    date = f"{year} || '-' || {_field(pattern, s, 'month', '')} || '-' || "
+    date += _field(pattern, s, "day", "")
+    if not timestamp:
+        return f"({date})"
+    out = f"{date} || 'T' || {iso_time(pattern, s)}"
+    if "zone" in pattern.fields:
+        z = _field(pattern, s, "zone", "")
+        out += (
+            f" || (CASE WHEN length({z}) = 3 THEN {z} || ':00' WHEN length({z}) = 5 THEN "
+            f"substr({z}, 1, 3) || ':' || substr({z}, 4, 2) ELSE {z} END)"
+        )
+    return f"({out})"
+
+
 def _bound(column: Column, value: Any) -> str:
+    if column.family in ("date", "timestamp") and column.format is not None:
+        # a bound is written ISO 8601 or in the column's own pattern
+        text = lit(str(value))
+        patterned = iso_text(column.format, text, column.family == "timestamp")
+        return (
+            f"coalesce(TRY_CAST({text} AS {column.sql_type}), "
+            f"TRY_CAST({patterned} AS {column.sql_type}))"
+        )
     if column.family in ("date", "timestamp"):
         return f"CAST({lit(str(value))} AS {column.sql_type})"
     return lit(value)
@@ -123,6 +193,15 @@ def violation(rule: Rule, columns: dict[str, Column], raw: dict[str, str]) -> st
             parts.append(f"length({c}) > {int(p['maxLength'])}")
         return f"coalesce({' OR '.join(parts)}, FALSE)"
     if rule.kind == "pattern":
+        # JSON Schema (and so ODCS) patterns search: they match anywhere unless anchored
+        return f"coalesce(NOT regexp_matches(CAST({c} AS VARCHAR), {lit(p['pattern'])}), FALSE)"
+    if rule.kind == "format" and p.get("time"):  # a time of day in the contract's pattern
+        text, pattern = f"CAST({c} AS VARCHAR)", date_pattern(p["format"])
+        iso = "'2000-01-01T' || " + iso_time(pattern, text)
+        shape = f"regexp_full_match({text}, {lit(pattern.regex)})"
+        valid = f"{clock_ok(pattern, text)} AND TRY_CAST({iso} AS TIMESTAMP) IS NOT NULL"
+        return f"coalesce(NOT ({shape} AND {valid}), FALSE)"
+    if rule.kind == "format":  # a named form is the whole value
         return f"coalesce(NOT regexp_full_match(CAST({c} AS VARCHAR), {lit(p['pattern'])}), FALSE)"
     if rule.kind == "valid_values":
         values = [v for v in p["values"] if v is not None]

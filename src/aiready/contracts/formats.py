@@ -1,0 +1,121 @@
+"""``logicalTypeOptions.format``: what ODCS lets a contract say about a value's form.
+
+ODCS gives ``format`` three meanings, by logical type:
+
+- strings: a named form (``email``, ``uuid``, ``uri``, ``hostname``, ``ipv4``, ``ipv6``,
+  ``byte`` = base64), checked per value with the RE2 expressions below, which are deliberately
+  simple and whole-value (an email is ``local@domain.tld`` with no spaces, not RFC 5322);
+- dates, timestamps and times of day: a JDK ``DateTimeFormatter`` pattern (``dd/MM/yyyy``).
+  Values are then read by that pattern instead of ISO 8601, so ``05/01/2024`` is 5 January.
+  Numeric fields, quoted literals and zone offsets are supported; month and day names are not;
+- integers: a Rust width (``i8`` … ``u64``), checked as a range.
+
+Anything else (``password``, ``binary``, float widths, 128-bit integers) is reported as not
+executed by aiready rather than ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+STRING_FORMATS: dict[str, str] = {
+    "email": r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+",
+    "uuid": r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+    "uri": r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+",
+    "hostname": r"[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*",
+    "ipv4": r"((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+    r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])",
+    "ipv6": r"(([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|(([0-9a-fA-F]{1,4}:){0,7}[0-9a-fA-F]{0,4})?"
+    r"::(([0-9a-fA-F]{1,4}:){0,7}[0-9a-fA-F]{1,4})?)",
+    "byte": r"([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?",
+}
+"""Named string formats → a whole-value RE2 expression (no anchors: the gate full-matches)."""
+
+INTEGER_FORMATS: dict[str, tuple[int, int]] = {
+    "i8": (-(2**7), 2**7 - 1),
+    "i16": (-(2**15), 2**15 - 1),
+    "i32": (-(2**31), 2**31 - 1),
+    "i64": (-(2**63), 2**63 - 1),
+    "u8": (0, 2**8 - 1),
+    "u16": (0, 2**16 - 1),
+    "u32": (0, 2**32 - 1),
+    "u64": (0, 2**63 - 1),
+}
+"""Rust integer widths → (minimum, maximum). ``u64`` stops at 2^63 - 1: values are BIGINT."""
+
+_DIGITS = {"year": 4, "month": 2, "day": 2, "hour": 2, "minute": 2, "second": 2}
+_ZONES = {
+    "XXX": "Z|[+-][0-9]{2}:[0-9]{2}",
+    "XX": "Z|[+-][0-9]{4}",
+    "X": "Z|[+-][0-9]{2}(?:[0-9]{2})?",
+    "xxx": "[+-][0-9]{2}:[0-9]{2}",
+    "xx": "[+-][0-9]{4}",
+    "x": "[+-][0-9]{2}(?:[0-9]{2})?",
+    "Z": "[+-][0-9]{4}",
+}
+_FIELDS = {"y": "year", "u": "year", "M": "month", "d": "day", "H": "hour", "m": "minute"}
+_FIELDS.update({"s": "second", "S": "fraction"})
+_TOKEN = re.compile(r"'(?:[^']|'')*'|([A-Za-z])\1*|.", re.S)
+_META = set("\\.^$|?*+()[]{}")
+
+
+@dataclass(frozen=True)
+class DatePattern:
+    """A JDK ``DateTimeFormatter`` pattern as a whole-value regular expression.
+
+    ``regex`` has one capturing group per field, named in ``fields`` (year, month, day, hour,
+    minute, second, fraction, zone, and ``year2`` for ``yy``); the engine rebuilds ISO 8601
+    text from the groups and converts that, so both engines read a value the same way and
+    ``dd`` means exactly two digits, as in Java.
+    """
+
+    jdk: str
+    regex: str
+    fields: tuple[str, ...]
+    widths: tuple[int | None, ...]
+    """Per field: the digits ISO needs when the pattern allows fewer (``d`` → 2), else None."""
+
+
+def date_pattern(jdk: str) -> DatePattern:
+    """Parse a JDK pattern; ValueError names an unsupported letter or a repeated field."""
+    regex: list[str] = []
+    fields: list[str] = []
+    widths: list[int | None] = []
+    for token in _TOKEN.finditer(jdk):
+        text = token.group(0)
+        letter = token.group(1)
+        if text.startswith("'"):
+            literal = "'" if text == "''" else text[1:-1].replace("''", "'")
+            regex.append("".join("\\" + c if c in _META else c for c in literal))
+        elif letter is None:
+            regex.append("\\" + text if text in _META else text)
+        elif text in _ZONES:
+            fields.append("zone")
+            widths.append(None)
+            regex.append(f"({_ZONES[text]})")
+        elif letter in _FIELDS:
+            field, n = _FIELDS[letter], len(text)
+            if letter in "yu" and n == 2:
+                field = "year2"
+            elif letter in "yu" and n != 4:
+                raise ValueError(f"year pattern {text!r} in {jdk!r}: use yyyy or yy")
+            if field in fields:
+                raise ValueError(f"{field} appears twice in {jdk!r}")
+            fields.append(field)
+            full = _DIGITS.get(field)
+            if full is not None and field != "year" and n > full:
+                raise ValueError(f"{text!r} in {jdk!r}: names of months and days are not supported")
+            if field == "fraction":
+                regex.append(f"([0-9]{{{n}}})")
+                widths.append(None)
+            elif full is not None and n == 1:
+                regex.append(f"([0-9]{{1,{full}}})")
+                widths.append(full)
+            else:
+                regex.append(f"([0-9]{{{n}}})")
+                widths.append(None)
+        else:
+            raise ValueError(f"pattern letter {letter!r} of {jdk!r} is not supported")
+    return DatePattern(jdk, "".join(regex), tuple(fields), tuple(widths))
