@@ -13,7 +13,9 @@ from typing import Any, Literal
 import sqlglot
 from sqlglot import exp
 
+from aiready.contracts import unexecuted
 from aiready.contracts.loader import LoadedContract
+from aiready.contracts.unexecuted import NotExecuted
 from aiready.errors import ContractError
 from aiready.reasons import ReasonCode
 
@@ -151,6 +153,8 @@ class CompiledContract:
     rules: tuple[Rule, ...]
     primary_key: tuple[str, ...]
     owners: tuple[str, ...]
+    not_executed: tuple[NotExecuted, ...] = ()
+    """Declared items aiready accepts but does not execute, each with its reason and YAML path."""
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -178,6 +182,7 @@ def compile_contract(
         where = f"{obj_path}.properties[{i}]"
         column = _column(loaded, prop, where)
         columns.append(column)
+        ctx.not_executed.extend(unexecuted.property_options(prop, where))
         if prop.get("primaryKey"):
             pk.append((int(prop.get("primaryKeyPosition", -1)), column.name))
         rules.extend(_property_rules(ctx, prop, column, where))
@@ -195,14 +200,17 @@ def compile_contract(
             )
         )
     for j, item in enumerate(obj.get("quality") or []):
-        rules.append(_quality_rule(ctx, item, None, names, f"{obj_path}.quality[{j}]"))
+        rules.extend(_quality_rule(ctx, item, None, names, f"{obj_path}.quality[{j}]"))
     for j, rel in enumerate(obj.get("relationships") or []):
         where = f"{obj_path}.relationships[{j}]"
         source = rel.get("from")
+        if isinstance(source, list) or isinstance(rel.get("to"), list):
+            ctx.not_executed.append(_composite(rel, where))
+            continue
         from_column = source.rpartition(".")[2] if isinstance(source, str) else None
         if from_column not in names:
             raise ctx.error(f"relationship `from: {source}` names no property of {dataset}", where)
-        rules.append(_relationship(ctx, rel, str(from_column), where))
+        rules.extend(_relationship(ctx, rel, str(from_column), where))
     columns, extra = _missing_tokens(ctx, columns, rules, tuple(null_values), integral_floats)
     rules.extend(extra)
     return CompiledContract(
@@ -215,6 +223,15 @@ def compile_contract(
         rules=tuple(rules),
         primary_key=primary_key,
         owners=_owners(raw),
+        not_executed=(*ctx.not_executed, *unexecuted.sla_properties(raw)),
+    )
+
+
+def _composite(rel: dict[str, Any], where: str) -> NotExecuted:
+    return NotExecuted(
+        where,
+        f"composite relationship {rel.get('from')} -> {rel.get('to')}",
+        "composite (list) foreign keys are not checked by aiready",
     )
 
 
@@ -269,6 +286,7 @@ class _Ctx:
         self.file = str(loaded.path)
         self.obj_path = obj_path
         self.ids: set[str] = set()
+        self.not_executed: list[NotExecuted] = []
 
     def rule_id(self, base: str) -> str:
         candidate, n = base, 2
@@ -285,12 +303,13 @@ def _schema_object(loaded: LoadedContract, dataset: str) -> tuple[dict[str, Any]
     objects = loaded.raw.get("schema") or []
     if not objects:
         raise ContractError("contract has no `schema` object", file=str(loaded.path), path="schema")
-    for i, obj in enumerate(objects):
-        if (
-            obj.get("name") in (dataset, obj.get("physicalName"))
-            or obj.get("physicalName") == dataset
-        ):
-            return obj, f"schema[{i}]"
+    for key in (
+        "name",
+        "physicalName",
+    ):  # an object whose name equals its physicalName is no wildcard
+        for i, obj in enumerate(objects):
+            if obj.get(key) == dataset:
+                return obj, f"schema[{i}]"
     if len(objects) == 1:
         return objects[0], "schema[0]"
     raise ContractError(f"no schema object named {dataset!r}", file=str(loaded.path), path="schema")
@@ -417,8 +436,8 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
                 description=f"{name} is unique",
             )
         )
-    opts = prop.get("logicalTypeOptions") or {}
-    bounds = {
+    opts = _v30_exclusive(prop.get("logicalTypeOptions") or {})
+    bounds: dict[str, Any] = {
         k: opts[k]
         for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
         if k in opts
@@ -436,7 +455,7 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
                 + " and ".join(f"{_BOUND[k]} {v}" for k, v in bounds.items()),
             )
         )
-    lengths = {k: int(opts[k]) for k in ("minLength", "maxLength") if k in opts}
+    lengths: dict[str, Any] = {k: int(opts[k]) for k in ("minLength", "maxLength") if k in opts}
     if lengths:
         rules.append(
             Rule(
@@ -476,21 +495,31 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
             )
         )
     for j, item in enumerate(prop.get("quality") or []):
-        rules.append(_quality_rule(ctx, item, name, None, f"{where}.quality[{j}]"))
+        rules.extend(_quality_rule(ctx, item, name, None, f"{where}.quality[{j}]"))
     for j, rel in enumerate(prop.get("relationships") or []):
-        rules.append(_relationship(ctx, rel, name, f"{where}.relationships[{j}]"))
+        rules.extend(_relationship(ctx, rel, name, f"{where}.relationships[{j}]"))
     return rules
 
 
-def _relationship(ctx: _Ctx, rel: dict[str, Any], column: str, where: str) -> Rule:
+def _v30_exclusive(opts: dict[str, Any]) -> dict[str, Any]:
+    """ODCS v3.0.x: ``exclusiveMaximum: true`` makes ``maximum`` exclusive (a flag, not a bound)."""
+    out = dict(opts)
+    for flag, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        if isinstance(out.get(flag), bool) and out.pop(flag) and bound in out:
+            out[flag] = out.pop(bound)
+    return out
+
+
+def _relationship(ctx: _Ctx, rel: dict[str, Any], column: str, where: str) -> list[Rule]:
     """An ODCS foreign key (``to: planes.tailnum``): the value must exist in that dataset's silver.
 
     Checked at refine against the referenced dataset's current silver; ``warn`` unless the
-    relationship's ``customProperties`` say ``onFail``. Composite keys are refused by name.
+    relationship's ``customProperties`` say ``onFail``. Composite keys are recorded as not executed.
     """
     target = rel.get("to")
     if not isinstance(target, str):
-        raise ctx.error("composite (list) foreign keys are not supported by aiready", where)
+        ctx.not_executed.append(_composite(rel, where))
+        return []
     dataset, _, ref_column = target.rpartition(".")
     if not dataset or not ref_column or "/" in target:
         raise ctx.error(
@@ -499,15 +528,17 @@ def _relationship(ctx: _Ctx, rel: dict[str, Any], column: str, where: str) -> Ru
     action = _custom(rel.get("customProperties"), "onFail")
     if action is not None and action not in ACTIONS:
         raise ctx.error(f"onFail must be one of {list(ACTIONS)}, found {action}", where)
-    return Rule(
-        ctx.rule_id(str(rel.get("id") or f"{column}.references.{dataset}")),
-        "relationship",
-        ReasonCode.MISSING_REFERENCE,
-        action or "warn",
-        (column,),
-        {"dataset": dataset, "column": ref_column},
-        description=f"{column} exists in {dataset}.{ref_column}",
-    )
+    return [
+        Rule(
+            ctx.rule_id(str(rel.get("id") or f"{column}.references.{dataset}")),
+            "relationship",
+            ReasonCode.MISSING_REFERENCE,
+            action or "warn",
+            (column,),
+            {"dataset": dataset, "column": ref_column},
+            description=f"{column} exists in {dataset}.{ref_column}",
+        )
+    ]
 
 
 def _limit(item: dict[str, Any], row_level: bool) -> Limit | None:
@@ -542,6 +573,17 @@ def _quality_action(item: dict[str, Any]) -> Action:
 
 def _quality_rule(
     ctx: _Ctx, item: dict[str, Any], column: str | None, names: set[str] | None, where: str
+) -> list[Rule]:
+    """The item's rule, or none when aiready does not execute it (recorded with the reason)."""
+    skipped = unexecuted.quality_item(item, where)
+    if skipped is not None:
+        ctx.not_executed.append(skipped)
+        return []
+    return [_executable_rule(ctx, item, column, names, where)]
+
+
+def _executable_rule(
+    ctx: _Ctx, item: dict[str, Any], column: str | None, names: set[str] | None, where: str
 ) -> Rule:
     try:
         action = _quality_action(item)
@@ -557,7 +599,7 @@ def _quality_rule(
         raise ctx.error(
             f"quality type {kind!r} is not executable by aiready (use library or sql)", where
         )
-    metric = item.get("metric") or item.get("rule")
+    metric = unexecuted.metric_of(item)
     args = item.get("arguments") or {}
     desc = str(item.get("description") or "")
     if metric == "rowCount":
