@@ -132,7 +132,7 @@ def test_a_time_of_day_and_an_integer_width(make_workspace: WorkspaceFactory) ->
 
 
 @pytest.mark.parametrize(
-    "bad", ["yyyy-QQ", "dd MMM yyyy", "yyyy-MM", "yyyy-MM-dd HH:mm", "yyy-MM-dd"]
+    "bad", ["yyyy-QQ", "dd MMM yyyy", "yyyy-MM", "HH:mm", "yyy-MM-dd"]
 )
 def test_an_unusable_date_pattern_is_a_contract_error(
     make_workspace: WorkspaceFactory, bad: str

@@ -93,13 +93,16 @@ class Certificate:
     classification_coverage: float = 1.0
     corrections: list[str] = field(default_factory=list)
     """Feedback ids of reviewed corrections that first reach gold in this version."""
+    not_executed: list[dict[str, Any]] = field(default_factory=list)
+    """What the model's contract declares that aiready does not execute (path, item, reason)."""
 
     def asdict(self) -> dict[str, Any]:
         return asdict(self)
 
     def row(self) -> dict[str, Any]:
         data = self.asdict()
-        data["gate"], data["inputs"] = json.dumps(self.gate), json.dumps(self.inputs)
+        gate = {**self.gate, "not_executed": data.pop("not_executed")}  # kept in the gate JSON
+        data["gate"], data["inputs"] = json.dumps(gate), json.dumps(self.inputs)
         return data
 
 
@@ -211,6 +214,7 @@ def evaluate(
         lag,
         fresh_until,
         coverage,
+        not_executed=[i.asdict() for i in contract.not_executed],
     )
 
 

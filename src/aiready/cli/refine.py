@@ -6,6 +6,7 @@ Examples:
   aiready refine
   aiready refine payments --replay-quarantine   # after fixing a contract or source
   aiready refine payments --rebuild   # after a narrowing contract change: re-derive from bronze
+  aiready refine payments --strict    # refuse what the contract declares but aiready cannot run
 """
 
 from __future__ import annotations
@@ -34,13 +35,21 @@ def refine(
             "(one new Delta version of each; history keeps the old).",
         ),
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Refuse a contract that declares anything aiready does not execute "
+            "(custom or engine-specific quality items, unknown metrics, unenforced options).",
+        ),
+    ] = False,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
     engine: EngineOpt = None,
 ) -> int:
     ws = load(workspace, engine)
     with progress(not as_json, "refining") as report:
-        results = ws.refine(dataset, replay_quarantine, report, rebuild=rebuild)
+        results = ws.refine(dataset, replay_quarantine, report, rebuild=rebuild, strict=strict)
     if as_json:
         emit_json([r.asdict() for r in results])
     else:

@@ -64,6 +64,12 @@ def refine(results: list[RefineResult]) -> None:
                     f"[yellow]! {result.dataset}:[/] source columns not in the contract "
                     f"(kept in bronze only): {', '.join(r.unknown_columns)}"
                 )
+        for item in result.not_executed:
+            verdict = "documentation" if item["documentation"] else "not executed by aiready"
+            console.print(
+                f"[yellow]! {result.dataset}: {verdict}:[/] {escape(item['path'])}: "
+                f"{escape(item['item'])} ({escape(item['reason'])})"
+            )
         if result.replay is not None:
             rp = result.replay
             console.print(

@@ -1,7 +1,9 @@
 """Load an ODCS v3 contract: YAML as written, the official JSON Schema, then the pydantic model.
 
 The pydantic model alone accepts typos inside quality items (``mustBee``), so every contract is also
-validated with ``jsonschema`` against the schema bundled with ``open-data-contract-standard``.
+validated with ``jsonschema`` against the official schema of the release its ``apiVersion`` names
+(``aiready.contracts.versions``). The pydantic model is the v3.2.0 one; it also accepts v3.0.x
+syntax (``rule:`` in quality items), which ``rules.py`` reads.
 Scalars are read the YAML 1.2 way: only ``true``/``false`` are booleans and dates stay
 strings, so an unquoted ``NO`` in ``validValues`` stays the string ``"NO"`` (quote it
 anyway for other tools).
@@ -12,12 +14,9 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
-import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,19 @@ import yaml
 from open_data_contract_standard.model import OpenDataContractStandard
 from pydantic import ValidationError
 
+from aiready.contracts.versions import (
+    SUPPORTED_VERSIONS,
+    SchemaIssue,
+    as_issues,
+    fallback_version,
+    line_of,
+    schema_issues,
+    validator,
+    yaml_path,
+)
 from aiready.errors import ContractError
+
+__all__ = ["LoadedContract", "SchemaIssue", "load_contract", "load_yaml", "schema_errors"]
 
 
 class _Yaml12Loader(yaml.SafeLoader):
@@ -64,16 +75,8 @@ def load_yaml(path: Path) -> Any:
 
 
 @lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft201909Validator:
-    # the JSON Schema shipped inside open-data-contract-standard (its helper uses a deprecated API)
-    bundled = resources.files("open_data_contract_standard") / "schema.json"
-    schema = json.loads(bundled.read_text(encoding="utf-8"))
-    return jsonschema.Draft201909Validator(schema)
-
-
-@lru_cache(maxsize=1)
 def _known_keys() -> frozenset[str]:
-    """Every property name the ODCS JSON Schema defines, anywhere in it."""
+    """Every property name any supported ODCS JSON Schema defines, anywhere in it."""
     names: set[str] = set()
 
     def walk(node: Any) -> None:
@@ -87,7 +90,8 @@ def _known_keys() -> frozenset[str]:
             for value in node:
                 walk(value)
 
-    walk(_validator().schema)
+    for version in SUPPORTED_VERSIONS:
+        walk(validator(version).schema)
     return frozenset(names)
 
 
@@ -125,14 +129,6 @@ def _unknown_key(node: Any, at: tuple[str | int, ...]) -> tuple[str, str, str] |
     return None
 
 
-def yaml_path(parts: Iterable[str | int]) -> str:
-    """``['schema', 0, 'properties', 2]`` → ``schema[0].properties[2]``."""
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "<root>"
-
-
 @dataclass(frozen=True)
 class LoadedContract:
     """A contract that passed YAML, JSON Schema and model validation."""
@@ -142,15 +138,102 @@ class LoadedContract:
     raw: dict[str, Any]
     """The contract as parsed YAML (what the JSON Schema saw)."""
     model: OpenDataContractStandard
+    schema_version: str = ""
+    """The ODCS release whose JSON Schema accepted the contract (normally its ``apiVersion``)."""
+    warnings: tuple[str, ...] = ()
+    """What loading noticed but did not refuse (a newer schema than the declared one was needed)."""
 
 
-_VALIDATED: dict[str, tuple[dict[str, Any], OpenDataContractStandard]] = {}
+@dataclass(frozen=True)
+class _Validated:
+    raw: dict[str, Any]
+    model: OpenDataContractStandard
+    schema_version: str
+    warnings: tuple[str, ...]
+
+
+_VALIDATED: dict[str, _Validated] = {}
 """sha256 of a contract's bytes → what validating them gave (a run loads each contract often)."""
 _VALIDATED_MAX = 256
 
 
+def _tree(path: Path) -> yaml.Node | None:
+    """The composed YAML tree (for line numbers); None if it cannot be composed."""
+    try:
+        return yaml.compose(path.read_text(encoding="utf-8"), Loader=_Yaml12Loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
+def _declared_version(raw: dict[str, Any], path: Path) -> str:
+    declared = raw.get("apiVersion")
+    if declared not in SUPPORTED_VERSIONS:
+        raise ContractError(
+            f"unsupported apiVersion {declared!r}; "
+            f"aiready supports {', '.join(SUPPORTED_VERSIONS)}",
+            file=str(path),
+            path="apiVersion",
+            line=line_of(_tree(path), ["apiVersion"]),
+        )
+    return str(declared)
+
+
+def schema_errors(path: Path) -> list[SchemaIssue]:
+    """Every JSON Schema error of the contract at ``path`` under its declared ``apiVersion``.
+
+    For tools that report all problems at once (lint); ``load_contract`` raises the best one.
+    An unsupported ``apiVersion`` is one issue at ``apiVersion``; YAML errors raise ContractError.
+    """
+    raw = load_yaml(path)
+    if not isinstance(raw, dict):
+        raise ContractError("a contract must be a YAML mapping", file=str(path))
+    tree = _tree(path)
+    try:
+        version = _declared_version(raw, path)
+    except ContractError as exc:
+        return [SchemaIssue("apiVersion", line_of(tree, ["apiVersion"]), exc.message, "")]
+    return as_issues(schema_issues(raw, version), version, tree)
+
+
+def _validate_schema(raw: dict[str, Any], path: Path) -> tuple[str, tuple[str, ...]]:
+    """The schema version that accepts ``raw`` and any warning; else the best error, raised."""
+    declared = _declared_version(raw, path)
+    errors = schema_issues(raw, declared)
+    if not errors:
+        return declared, ()
+    newer = fallback_version(raw, declared)
+    best = jsonschema.exceptions.best_match(errors)
+    assert best is not None
+    where = yaml_path(best.absolute_path)
+    if newer is not None:
+        return newer, (
+            f"apiVersion {declared} declared, but the contract is valid only under the {newer} "
+            f"schema (under {declared}: {best.message} at {where}); validated with {newer}",
+        )
+    typo = _unknown_key(raw, ())
+    if typo is not None:
+        at, key, guess = typo
+        raise ContractError(
+            f"unknown key {key!r}; did you mean {guess!r}? (ODCS {declared} JSON Schema)",
+            file=str(path),
+            path=at,
+            line=line_of(_tree(path), _parts(at)),
+        )
+    raise ContractError(
+        f"contract fails the ODCS {declared} JSON Schema: {best.message}",
+        file=str(path),
+        path=where,
+        line=line_of(_tree(path), best.absolute_path),
+    )
+
+
+def _parts(where: str) -> list[str | int]:
+    """``schema[0].name`` → ``['schema', 0, 'name']`` (inverse of yaml_path)."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", where) if p]
+
+
 def load_contract(path: Path) -> LoadedContract:
-    """Load and validate ``path``; a ContractError names the file and the YAML path.
+    """Load and validate ``path``; a ContractError names the file, the YAML path and line.
 
     Bytes already validated in this process are not validated again (same sha256, same result).
     """
@@ -159,26 +242,14 @@ def load_contract(path: Path) -> LoadedContract:
     except OSError:
         digest = ""  # load_yaml names the problem
     if digest in _VALIDATED:
-        raw, model = _VALIDATED[digest]
-        return LoadedContract(path=path, sha256=digest, raw=copy.deepcopy(raw), model=model)
+        done = _VALIDATED[digest]
+        return LoadedContract(
+            path, digest, copy.deepcopy(done.raw), done.model, done.schema_version, done.warnings
+        )
     raw = load_yaml(path)
     if not isinstance(raw, dict):
         raise ContractError("a contract must be a YAML mapping", file=str(path))
-    errors = sorted(_validator().iter_errors(raw), key=lambda e: list(e.absolute_path))
-    if errors:
-        typo = _unknown_key(raw, ())
-        if typo is not None:
-            where, key, guess = typo
-            raise ContractError(
-                f"unknown key {key!r}; did you mean {guess!r}?", file=str(path), path=where
-            )
-        best = jsonschema.exceptions.best_match(errors)
-        assert best is not None
-        raise ContractError(
-            f"contract fails the ODCS JSON Schema: {best.message}",
-            file=str(path),
-            path=yaml_path(best.absolute_path),
-        )
+    version, warnings = _validate_schema(raw, path)
     try:
         model = OpenDataContractStandard.model_validate(raw)
     except ValidationError as exc:
@@ -187,8 +258,9 @@ def load_contract(path: Path) -> LoadedContract:
             f"contract is not a valid ODCS model: {first['msg']}",
             file=str(path),
             path=yaml_path(first["loc"]),
+            line=line_of(_tree(path), first["loc"]),
         ) from exc
     if len(_VALIDATED) >= _VALIDATED_MAX:
         _VALIDATED.clear()
-    _VALIDATED[digest] = (copy.deepcopy(raw), model)
-    return LoadedContract(path=path, sha256=digest, raw=raw, model=model)
+    _VALIDATED[digest] = _Validated(copy.deepcopy(raw), model, version, warnings)
+    return LoadedContract(path, digest, raw, model, version, warnings)

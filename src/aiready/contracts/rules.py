@@ -13,8 +13,9 @@ from typing import Any, Literal
 import sqlglot
 from sqlglot import exp
 
-from aiready.contracts import formats
+from aiready.contracts import formats, unexecuted
 from aiready.contracts.loader import LoadedContract
+from aiready.contracts.unexecuted import NotExecuted
 from aiready.errors import ContractError
 from aiready.reasons import ReasonCode
 
@@ -156,6 +157,8 @@ class CompiledContract:
     rules: tuple[Rule, ...]
     primary_key: tuple[str, ...]
     owners: tuple[str, ...]
+    not_executed: tuple[NotExecuted, ...] = ()
+    """Declared items aiready accepts but does not execute, each with its reason and YAML path."""
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -185,7 +188,10 @@ def compile_contract(
         columns.append(column)
         if prop.get("primaryKey"):
             pk.append((int(prop.get("primaryKeyPosition", -1)), column.name))
-        rules.extend(_property_rules(ctx, prop, column, where))
+        own = _property_rules(ctx, prop, column, where)
+        rules.extend(own)
+        fmt = frozenset({"format"}) if _format_enforced(column, own) else frozenset()
+        ctx.not_executed.extend(unexecuted.property_options(prop, where, fmt))
     names = {c.name for c in columns}
     primary_key = tuple(name for _, name in sorted(pk, key=lambda p: (p[0] < 0, p[0])))
     if primary_key:
@@ -200,14 +206,17 @@ def compile_contract(
             )
         )
     for j, item in enumerate(obj.get("quality") or []):
-        rules.append(_quality_rule(ctx, item, None, names, f"{obj_path}.quality[{j}]"))
+        rules.extend(_quality_rule(ctx, item, None, names, f"{obj_path}.quality[{j}]"))
     for j, rel in enumerate(obj.get("relationships") or []):
         where = f"{obj_path}.relationships[{j}]"
         source = rel.get("from")
+        if isinstance(source, list) or isinstance(rel.get("to"), list):
+            ctx.not_executed.append(_composite(rel, where))
+            continue
         from_column = source.rpartition(".")[2] if isinstance(source, str) else None
         if from_column not in names:
             raise ctx.error(f"relationship `from: {source}` names no property of {dataset}", where)
-        rules.append(_relationship(ctx, rel, str(from_column), where))
+        rules.extend(_relationship(ctx, rel, str(from_column), where))
     rules.extend(_freshness(ctx, raw, str(obj.get("name")), names))
     columns, extra = _missing_tokens(ctx, columns, rules, tuple(null_values), integral_floats)
     rules.extend(extra)
@@ -221,6 +230,15 @@ def compile_contract(
         rules=tuple(rules),
         primary_key=primary_key,
         owners=_owners(raw),
+        not_executed=(*ctx.not_executed, *unexecuted.sla_properties(raw)),
+    )
+
+
+def _composite(rel: dict[str, Any], where: str) -> NotExecuted:
+    return NotExecuted(
+        where,
+        f"composite relationship {rel.get('from')} -> {rel.get('to')}",
+        "composite (list) foreign keys are not checked by aiready",
     )
 
 
@@ -275,6 +293,7 @@ class _Ctx:
         self.file = str(loaded.path)
         self.obj_path = obj_path
         self.ids: set[str] = set()
+        self.not_executed: list[NotExecuted] = []
 
     def rule_id(self, base: str) -> str:
         candidate, n = base, 2
@@ -291,12 +310,13 @@ def _schema_object(loaded: LoadedContract, dataset: str) -> tuple[dict[str, Any]
     objects = loaded.raw.get("schema") or []
     if not objects:
         raise ContractError("contract has no `schema` object", file=str(loaded.path), path="schema")
-    for i, obj in enumerate(objects):
-        if (
-            obj.get("name") in (dataset, obj.get("physicalName"))
-            or obj.get("physicalName") == dataset
-        ):
-            return obj, f"schema[{i}]"
+    for key in (
+        "name",
+        "physicalName",
+    ):  # an object whose name equals its physicalName is no wildcard
+        for i, obj in enumerate(objects):
+            if obj.get(key) == dataset:
+                return obj, f"schema[{i}]"
     if len(objects) == 1:
         return objects[0], "schema[0]"
     raise ContractError(f"no schema object named {dataset!r}", file=str(loaded.path), path="schema")
@@ -330,6 +350,9 @@ def _column(loaded: LoadedContract, prop: dict[str, Any], where: str) -> Column:
     if family in ("date", "timestamp") and isinstance(jdk, str):
         try:
             pattern = formats.date_pattern(jdk)
+            if family == "date" and set(pattern.fields) & {"hour", "minute", "second"}:
+                # ODCS v3.0's `date` also covers date-times: the pattern says which this is
+                family, sql_type = "timestamp", "TIMESTAMPTZ"
             _needs_date(pattern, family)
         except ValueError as exc:
             raise ContractError(
@@ -468,8 +491,8 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
                 description=f"{name} is unique",
             )
         )
-    opts = prop.get("logicalTypeOptions") or {}
-    bounds = {
+    opts = _v30_exclusive(prop.get("logicalTypeOptions") or {})
+    bounds: dict[str, Any] = {
         k: opts[k]
         for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
         if k in opts
@@ -487,7 +510,7 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
                 + " and ".join(f"{_BOUND[k]} {v}" for k, v in bounds.items()),
             )
         )
-    lengths = {k: int(opts[k]) for k in ("minLength", "maxLength") if k in opts}
+    lengths: dict[str, Any] = {k: int(opts[k]) for k in ("minLength", "maxLength") if k in opts}
     if lengths:
         rules.append(
             Rule(
@@ -513,7 +536,8 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
                 description=f"{name} matches /{opts['pattern']}/ (anywhere unless anchored)",
             )
         )
-    rules.extend(_format_rules(ctx, opts.get("format"), col, action, where))
+    is_time = prop.get("logicalType") == "time"
+    rules.extend(_format_rules(ctx, opts.get("format"), col, action, where, is_time))
     if prop.get("enum"):
         values = [e.get("value") if isinstance(e, dict) else e for e in prop["enum"]]
         rules.append(
@@ -528,9 +552,9 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
             )
         )
     for j, item in enumerate(prop.get("quality") or []):
-        rules.append(_quality_rule(ctx, item, name, None, f"{where}.quality[{j}]"))
+        rules.extend(_quality_rule(ctx, item, name, None, f"{where}.quality[{j}]"))
     for j, rel in enumerate(prop.get("relationships") or []):
-        rules.append(_relationship(ctx, rel, name, f"{where}.relationships[{j}]"))
+        rules.extend(_relationship(ctx, rel, name, f"{where}.relationships[{j}]"))
     return rules
 
 
@@ -576,7 +600,14 @@ def _freshness(ctx: _Ctx, raw: dict[str, Any], obj: str, names: set[str]) -> lis
     return rules
 
 
-def _format_rules(ctx: _Ctx, fmt: Any, col: Column, action: Action, where: str) -> list[Rule]:
+def _format_enforced(column: Column, rules: list[Rule]) -> bool:
+    """A declared ``format`` is enforced: dates are read by it, or it became a rule."""
+    return column.format is not None or any(r.id.startswith(f"{column.name}.format") for r in rules)
+
+
+def _format_rules(
+    ctx: _Ctx, fmt: Any, col: Column, action: Action, where: str, is_time: bool
+) -> list[Rule]:
     """``logicalTypeOptions.format`` as a rule (dates and timestamps parse by it instead)."""
     name = col.name
     if not isinstance(fmt, str) or col.family in ("date", "timestamp"):
@@ -587,7 +618,7 @@ def _format_rules(ctx: _Ctx, fmt: Any, col: Column, action: Action, where: str) 
     if col.family == "string" and fmt in formats.STRING_FORMATS:
         params["pattern"] = formats.STRING_FORMATS[fmt]
         desc = f"{name} is a valid {fmt}"
-    elif col.family == "string" and any(c in fmt for c in "Hms"):  # a time of day: HH:mm:ss
+    elif col.family == "string" and is_time:  # a time of day: HH:mm:ss
         try:
             fields = formats.date_pattern(fmt).fields
             if not {"hour", "minute"} <= set(fields):
@@ -605,15 +636,25 @@ def _format_rules(ctx: _Ctx, fmt: Any, col: Column, action: Action, where: str) 
     return [Rule(ctx.rule_id(f"{name}.format"), kind, reason, action, (name,), params, None, desc)]
 
 
-def _relationship(ctx: _Ctx, rel: dict[str, Any], column: str, where: str) -> Rule:
+def _v30_exclusive(opts: dict[str, Any]) -> dict[str, Any]:
+    """ODCS v3.0.x: ``exclusiveMaximum: true`` makes ``maximum`` exclusive (a flag, not a bound)."""
+    out = dict(opts)
+    for flag, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        if isinstance(out.get(flag), bool) and out.pop(flag) and bound in out:
+            out[flag] = out.pop(bound)
+    return out
+
+
+def _relationship(ctx: _Ctx, rel: dict[str, Any], column: str, where: str) -> list[Rule]:
     """An ODCS foreign key (``to: planes.tailnum``): the value must exist in that dataset's silver.
 
     Checked at refine against the referenced dataset's current silver; ``warn`` unless the
-    relationship's ``customProperties`` say ``onFail``. Composite keys are refused by name.
+    relationship's ``customProperties`` say ``onFail``. Composite keys are recorded as not executed.
     """
     target = rel.get("to")
     if not isinstance(target, str):
-        raise ctx.error("composite (list) foreign keys are not supported by aiready", where)
+        ctx.not_executed.append(_composite(rel, where))
+        return []
     dataset, _, ref_column = target.rpartition(".")
     if not dataset or not ref_column or "/" in target:
         raise ctx.error(
@@ -622,15 +663,17 @@ def _relationship(ctx: _Ctx, rel: dict[str, Any], column: str, where: str) -> Ru
     action = _custom(rel.get("customProperties"), "onFail")
     if action is not None and action not in ACTIONS:
         raise ctx.error(f"onFail must be one of {list(ACTIONS)}, found {action}", where)
-    return Rule(
-        ctx.rule_id(str(rel.get("id") or f"{column}.references.{dataset}")),
-        "relationship",
-        ReasonCode.MISSING_REFERENCE,
-        action or "warn",
-        (column,),
-        {"dataset": dataset, "column": ref_column},
-        description=f"{column} exists in {dataset}.{ref_column}",
-    )
+    return [
+        Rule(
+            ctx.rule_id(str(rel.get("id") or f"{column}.references.{dataset}")),
+            "relationship",
+            ReasonCode.MISSING_REFERENCE,
+            action or "warn",
+            (column,),
+            {"dataset": dataset, "column": ref_column},
+            description=f"{column} exists in {dataset}.{ref_column}",
+        )
+    ]
 
 
 def _limit(item: dict[str, Any], row_level: bool) -> Limit | None:
@@ -665,6 +708,17 @@ def _quality_action(item: dict[str, Any]) -> Action:
 
 def _quality_rule(
     ctx: _Ctx, item: dict[str, Any], column: str | None, names: set[str] | None, where: str
+) -> list[Rule]:
+    """The item's rule, or none when aiready does not execute it (recorded with the reason)."""
+    skipped = unexecuted.quality_item(item, where)
+    if skipped is not None:
+        ctx.not_executed.append(skipped)
+        return []
+    return [_executable_rule(ctx, item, column, names, where)]
+
+
+def _executable_rule(
+    ctx: _Ctx, item: dict[str, Any], column: str | None, names: set[str] | None, where: str
 ) -> Rule:
     try:
         action = _quality_action(item)
@@ -680,7 +734,7 @@ def _quality_rule(
         raise ctx.error(
             f"quality type {kind!r} is not executable by aiready (use library or sql)", where
         )
-    metric = item.get("metric") or item.get("rule")
+    metric = unexecuted.metric_of(item)
     args = item.get("arguments") or {}
     desc = str(item.get("description") or "")
     if metric == "rowCount":

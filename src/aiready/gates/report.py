@@ -51,6 +51,8 @@ class GateReport:
     warnings: list[str] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
     """Source columns the contract does not declare: kept in bronze, not in silver."""
+    not_executed: list[dict[str, Any]] = field(default_factory=list)
+    """Declared contract items aiready did not execute (``NotExecuted.asdict()``: path, reason)."""
 
     @property
     def passed(self) -> bool:

@@ -79,6 +79,8 @@ class RefineResult:
     """``evolve.SchemaChange`` per silver column widened or added by this refine."""
     rebuilt: bool = False
     """Silver and quarantine were re-derived from bronze under the current contract."""
+    not_executed: list[dict[str, Any]] = field(default_factory=list)
+    """Declared contract items aiready did not execute, with YAML path and reason."""
 
     @property
     def passed(self) -> bool:

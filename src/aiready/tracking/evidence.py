@@ -81,8 +81,14 @@ class Evidence:
                 "schema_changes": json.dumps([c.asdict() for c in result.schema_changes]),
             },
             metrics=_refine_metrics(result),
-            tags=_result_tags(result.passed, contract),
+            tags={
+                **_result_tags(result.passed, contract),
+                "aiready.not_executed": str(
+                    sum(not i.documentation for i in contract.not_executed)
+                ),
+            },
         )
+        self.tracker.log_json(run_id, result.not_executed, "not_executed.json")
         for layer, version in (
             ("bronze", bronze_version),
             ("silver", result.silver_version),

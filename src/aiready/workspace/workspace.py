@@ -19,7 +19,13 @@ from aiready import drift as drift_checks
 from aiready.certification import certify as certs
 from aiready.config.models import DatasetConfig, ModelConfig, WorkspaceConfig, load_config
 from aiready.config.paths import Paths
-from aiready.contracts import CompiledContract, LoadedContract, compile_contract, load_contract
+from aiready.contracts import (
+    CompiledContract,
+    LoadedContract,
+    compile_contract,
+    load_contract,
+    refuse_if_strict,
+)
 from aiready.engines import GateEngine, get_engine
 from aiready.errors import AireadyError, BatchStateError, ContractError, NotFoundError
 from aiready.feedback import FeedbackStore, Stored, corrections
@@ -237,15 +243,19 @@ class Workspace:
         progress: Progress | None = None,
         parent_run: str | None = None,
         rebuild: bool = False,
+        strict: bool = False,
     ) -> list[RefineResult]:
         """Refine pending bronze batches into silver + quarantine (and optionally replay).
 
         ``rebuild`` re-derives silver and quarantine from all of bronze under the current
-        contract instead (the way out of a narrowing contract change).
+        contract instead (the way out of a narrowing contract change). ``strict`` refuses a
+        contract that declares anything aiready does not execute (a ContractError naming each).
         """
         results = []
         for ds in self._refine_order(self._selected(dataset)):
             contract = self.contract(ds.name)
+            if strict:
+                refuse_if_strict(contract.not_executed, contract.path)
             step_name = "rebuild" if rebuild else "refine"
             with self._run(step_name, ds.name, "silver", parent_run) as step:
                 run_id = step.run_id
@@ -271,6 +281,7 @@ class Workspace:
                         self.paths.table("quarantine", ds.name)
                     )
                 result.run_id = run_id
+                result.not_executed = [i.asdict() for i in contract.not_executed]
                 self.evidence.refine(run_id, ds, contract, bronze_version, result)
                 self.tracker.finish(run_id, ok=result.passed)
                 io = lineage_steps.refine(contract, bronze_version, replay_from, result)

@@ -455,6 +455,7 @@ class SqlGate:
             dataset, "silver", batch_id, source_file, contract.id, contract.version, contract.sha256
         )
         report.unknown_columns = [c for c in present if c not in plan.columns]
+        report.not_executed = [item.asdict() for item in contract.not_executed]
         self._missing_columns(contract, set(present), report)
 
         refs = _relationship_views(contract)
