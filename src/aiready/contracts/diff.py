@@ -168,7 +168,7 @@ _SLA_LOWER_IS_STRICTER = {"freshness": True, "latency": True, "retention": False
 
 
 @dataclass(frozen=True)
-class Change:
+class ContractChange:
     """One difference between two contracts: what, where (YAML path), breaking or not, and why."""
 
     kind: str
@@ -182,6 +182,9 @@ class Change:
         return asdict(self)
 
 
+Changes = Iterator[ContractChange]
+
+
 @dataclass(frozen=True)
 class ContractDiff:
     """The changes from ``old`` to ``new``, in YAML order."""
@@ -191,14 +194,14 @@ class ContractDiff:
     contract_id: str
     old_version: str
     new_version: str
-    changes: tuple[Change, ...] = field(default_factory=tuple)
+    changes: tuple[ContractChange, ...] = field(default_factory=tuple)
 
     @property
-    def breaking(self) -> list[Change]:
+    def breaking(self) -> list[ContractChange]:
         return [c for c in self.changes if c.breaking]
 
     @property
-    def compatible(self) -> list[Change]:
+    def compatible(self) -> list[ContractChange]:
         return [c for c in self.changes if not c.breaking]
 
     @property
@@ -254,8 +257,8 @@ def _major(version: str) -> int | None:
         return None
 
 
-def _change(kind: str, path: str, reason: str, old: Any = None, new: Any = None) -> Change:
-    return Change(kind, path, KINDS[kind], reason, old, new)
+def _change(kind: str, path: str, reason: str, old: Any = None, new: Any = None) -> ContractChange:
+    return ContractChange(kind, path, KINDS[kind], reason, old, new)
 
 
 def _show(value: Any) -> str:
@@ -272,7 +275,7 @@ def diff_raw(
 ) -> ContractDiff:
     """``diff_contracts`` on parsed YAML (a contract validated when it was applied)."""
     old_id, new_id = str(old.get("id")), str(new.get("id"))
-    changes: list[Change] = []
+    changes: list[ContractChange] = []
     if old_id != new_id:
         if not force:
             raise ContractError(
@@ -293,7 +296,7 @@ def diff_raw(
     )
 
 
-def _top(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Change]:
+def _top(old: dict[str, Any], new: dict[str, Any]) -> Changes:
     handled = {"id", "version", "schema", "slaProperties", "customProperties", "kind"}
     yield from _objects(old.get("schema") or [], new.get("schema") or [])
     yield from _slas(old.get("slaProperties") or [], new.get("slaProperties") or [])
@@ -303,7 +306,7 @@ def _top(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Change]:
 
 def _rest(
     old: dict[str, Any], new: dict[str, Any], handled: set[str], at: tuple[str | int, ...]
-) -> Iterator[Change]:
+) -> Changes:
     """Keys no rule above looked at: documentation is compatible, the rest not classified."""
     for key in sorted((set(old) | set(new)) - handled, key=str):
         if old.get(key) == new.get(key):
@@ -358,7 +361,7 @@ def _without_names(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in drop}
 
 
-def _objects(old: list[Any], new: list[Any]) -> Iterator[Change]:
+def _objects(old: list[Any], new: list[Any]) -> Changes:
     pairs, removed, added = _pair(old, new)
     same = lambda a, b: _props_shape(a) == _props_shape(b)  # noqa: E731
     for i, j, evidence in _renames(old, new, removed, added, same):
@@ -379,9 +382,7 @@ def _props_shape(obj: dict[str, Any]) -> list[dict[str, Any]]:
     return [_without_names(p) | {"n": p.get("name")} for p in obj.get("properties") or []]
 
 
-def _object(
-    old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...]
-) -> Iterator[Change]:
+def _object(old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...]) -> Changes:
     handled = {"name", "id", "properties", "quality", "relationships", "customProperties"}
     if old.get("physicalName") != new.get("physicalName"):
         handled.add("physicalName")
@@ -399,7 +400,7 @@ def _object(
     yield from _rest(old, new, handled, at)
 
 
-def _primary_key(old: list[Any], new: list[Any], at: tuple[str | int, ...]) -> Iterator[Change]:
+def _primary_key(old: list[Any], new: list[Any], at: tuple[str | int, ...]) -> Changes:
     def key(props: list[Any]) -> list[str]:
         pk = [
             (int(p.get("primaryKeyPosition", -1)), str(p.get("name")))
@@ -414,7 +415,7 @@ def _primary_key(old: list[Any], new: list[Any], at: tuple[str | int, ...]) -> I
         yield _change("primary_key_changed", yaml_path((*at, "properties")), reason, before, after)
 
 
-def _properties(old: list[Any], new: list[Any], at: tuple[str | int, ...]) -> Iterator[Change]:
+def _properties(old: list[Any], new: list[Any], at: tuple[str | int, ...]) -> Changes:
     pairs, removed, added = _pair(old, new)
     same = lambda a, b: _without_names(a) == _without_names(b)  # noqa: E731
     for i, j, evidence in _renames(old, new, removed, added, same):
@@ -436,9 +437,7 @@ def _properties(old: list[Any], new: list[Any], at: tuple[str | int, ...]) -> It
         yield from _property(old[i], new[j], (*at, "properties", j))
 
 
-def _property(
-    old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...]
-) -> Iterator[Change]:
+def _property(old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...]) -> Changes:
     name = new.get("name")
     handled = {"name", "id", "logicalType", "physicalType", "required", "unique", "primaryKey"}
     handled |= {"primaryKeyPosition", "logicalTypeOptions", "quality", "classification"}
@@ -470,16 +469,14 @@ def _property(
 
 def _flag(
     old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...], key: str, on: str, off: str
-) -> Iterator[Change]:
+) -> Changes:
     before, after = bool(old.get(key)), bool(new.get(key))
     if before != after:
         kind = f"{key}_added" if after else f"{key}_removed"
         yield _change(kind, yaml_path((*at, key)), on if after else off, before, after)
 
 
-def _column_type(
-    old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...]
-) -> Iterator[Change]:
+def _column_type(old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...]) -> Changes:
     before = _type(old.get("logicalType"), str(old.get("physicalType") or "").strip())
     after = _type(new.get("logicalType"), str(new.get("physicalType") or "").strip())
     if before[0] is None or after[0] is None:
@@ -540,9 +537,7 @@ def _tighter(key: str, old: Any, new: Any) -> bool | None:
     return None
 
 
-def _options(
-    old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...]
-) -> Iterator[Change]:
+def _options(old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...]) -> Changes:
     for key in sorted(set(old) | set(new)):
         before, after = old.get(key), new.get(key)
         if before == after:
@@ -574,7 +569,7 @@ def _options(
             yield _change("not_classified", where, "not classified", before, after)
 
 
-def _values(old: Any, new: Any, where: str) -> Iterator[Change]:
+def _values(old: Any, new: Any, where: str) -> Changes:
     """A list of allowed values: a removed value is breaking, an added one compatible."""
     if old == new:
         return
@@ -597,7 +592,7 @@ def _values(old: Any, new: Any, where: str) -> Iterator[Change]:
         yield _change("valid_value_added", where, f"now allowed too: {_show(came)}", None, came)
 
 
-def _classification(old: Any, new: Any, at: tuple[str | int, ...]) -> Iterator[Change]:
+def _classification(old: Any, new: Any, at: tuple[str | int, ...]) -> Changes:
     if old == new:
         return
     where = yaml_path((*at, "classification"))
@@ -638,7 +633,7 @@ _OPERATOR_TIGHTER = {
 _OPERATORS = (*_OPERATOR_TIGHTER, "mustBe", "mustNotBe")
 
 
-def _quality(old: list[Any], new: list[Any], at: tuple[str | int, ...]) -> Iterator[Change]:
+def _quality(old: list[Any], new: list[Any], at: tuple[str | int, ...]) -> Changes:
     old_keys, new_keys = _quality_keys(old), _quality_keys(new)
     for i, k in enumerate(old_keys):
         if k not in new_keys:
@@ -653,9 +648,7 @@ def _quality(old: list[Any], new: list[Any], at: tuple[str | int, ...]) -> Itera
             yield from _quality_item(old[old_keys.index(k)], new[j], (*at, j))
 
 
-def _quality_item(
-    old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...]
-) -> Iterator[Change]:
+def _quality_item(old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...]) -> Changes:
     ops = [k for k in _OPERATORS if k in old or k in new]
     handled = {"id", "name", *ops, "arguments", "customProperties"}
     if len(ops) == 1 and ops[0] in old and ops[0] in new:
@@ -676,7 +669,7 @@ def _quality_item(
     yield from _rest(old, new, handled | (set(old) | set(new)) - DOCUMENTATION, at)
 
 
-def _operator(op: str, old: Any, new: Any, where: str) -> Iterator[Change]:
+def _operator(op: str, old: Any, new: Any, where: str) -> Changes:
     if old == new:
         return
     test = _OPERATOR_TIGHTER.get(op)
@@ -696,9 +689,7 @@ def _operator(op: str, old: Any, new: Any, where: str) -> Iterator[Change]:
         )
 
 
-def _arguments(
-    old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...]
-) -> Iterator[Change]:
+def _arguments(old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...]) -> Changes:
     for key in sorted(set(old) | set(new)):
         before, after = old.get(key), new.get(key)
         if before == after:
@@ -718,7 +709,7 @@ def _arguments(
             yield _change("quality_changed", where, reason, before, after)
 
 
-def _relationships(old: Any, new: Any, at: tuple[str | int, ...]) -> Iterator[Change]:
+def _relationships(old: Any, new: Any, at: tuple[str | int, ...]) -> Changes:
     before = [_show(r) for r in old or []]
     after = [_show(r) for r in new or []]
     for i, r in enumerate(before):
@@ -737,7 +728,7 @@ def _relationships(old: Any, new: Any, at: tuple[str | int, ...]) -> Iterator[Ch
             )
 
 
-def _custom(old: Any, new: Any, where: str) -> Iterator[Change]:
+def _custom(old: Any, new: Any, where: str) -> Changes:
     """``customProperties`` by ``property``: purposes, onFail actions, the rest not classified."""
 
     def by_name(items: Any) -> dict[str, Any]:
@@ -780,7 +771,7 @@ def _seconds(entry: dict[str, Any]) -> float | None:
     return float(value) * _UNIT_SECONDS[unit]
 
 
-def _slas(old: list[Any], new: list[Any]) -> Iterator[Change]:
+def _slas(old: list[Any], new: list[Any]) -> Changes:
     def key(e: dict[str, Any]) -> str:
         return f"{e.get('property')}@{e.get('element') or ''}"
 
