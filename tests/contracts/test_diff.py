@@ -532,3 +532,25 @@ def test_undoing_a_tightening_is_compatible(tmp_path: Path) -> None:
     unique = BASE.replace("description: free text", "description: free text\n        unique: true")
     undo = diff_texts(tmp_path, unique, BASE)
     assert [(c.kind, c.breaking) for c in undo.changes] == [("unique_removed", False)]
+
+
+@pytest.mark.parametrize(
+    ("op", "old", "new", "kind", "word"),
+    [
+        ("mustBeBetween", "[0, 10]", "[2, 8]", "quality_tightened", "tightened"),
+        ("mustBeBetween", "[0, 10]", "[0, 20]", "quality_loosened", "loosened"),
+        ("mustBeBetween", "[0, 10]", "[5, 15]", "quality_tightened", "changed"),
+        ("mustNotBeBetween", "[0, 10]", "[0, 20]", "quality_tightened", "tightened"),
+        ("mustNotBeBetween", "[0, 10]", "[2, 8]", "quality_loosened", "loosened"),
+        ("mustBe", "0", "1", "quality_tightened", "changed"),
+    ],
+)
+def test_range_and_equality_thresholds(
+    tmp_path: Path, op: str, old: str, new: str, kind: str, word: str
+) -> None:
+    rule = "        mustBeGreaterThan: 0\n"
+    before = BASE.replace(rule, f"        {op}: {old}\n")
+    after = BASE.replace(rule, f"        {op}: {new}\n")
+    [change] = diff_texts(tmp_path, before, after).changes
+    assert (change.kind, change.breaking) == (kind, KINDS[kind])
+    assert change.reason.startswith(f"{op} {word}: ")

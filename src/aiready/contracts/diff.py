@@ -61,7 +61,7 @@ Quality rules are matched by ``id``, then ``name``, then metric and position; SL
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -622,15 +622,23 @@ def _quality_keys(items: list[Any]) -> list[str]:
     return keys
 
 
-_OPERATOR_TIGHTER = {
+def _inside(a: Any, b: Any) -> bool:
+    """Range ``a`` lies within range ``b`` (both ``[low, high]``)."""
+    return bool(b[0] <= a[0] and a[1] <= b[1])
+
+
+_OPERATOR_TIGHTER: dict[str, Callable[[Any, Any], bool]] = {
     "mustBeLessThan": lambda o, n: n < o,
     "mustBeLessOrEqualTo": lambda o, n: n < o,
     "mustBeGreaterThan": lambda o, n: n > o,
     "mustBeGreaterOrEqualTo": lambda o, n: n > o,
-    "mustBeBetween": lambda o, n: n[0] >= o[0] and n[1] <= o[1],
-    "mustNotBeBetween": lambda o, n: n[0] <= o[0] and n[1] >= o[1],
 }
-_OPERATORS = (*_OPERATOR_TIGHTER, "mustBe", "mustNotBe")
+"""Is the new threshold ``n`` tighter than ``o``? (a change of a one-sided threshold)"""
+_RANGE_TIGHTER: dict[str, Callable[[Any, Any], bool]] = {
+    "mustBeBetween": lambda o, n: _inside(n, o),
+    "mustNotBeBetween": _inside,
+}
+_OPERATORS = (*_OPERATOR_TIGHTER, *_RANGE_TIGHTER, "mustBe", "mustNotBe")
 
 
 def _quality(old: list[Any], new: list[Any], at: tuple[str | int, ...]) -> Changes:
@@ -669,24 +677,31 @@ def _quality_item(old: dict[str, Any], new: dict[str, Any], at: tuple[str | int,
     yield from _rest(old, new, handled | (set(old) | set(new)) - DOCUMENTATION, at)
 
 
+def _direction(op: str, old: Any, new: Any) -> bool | None:
+    """True: tighter, False: looser, None: neither or not comparable (mustBe, shifted range)."""
+    try:
+        if op in _OPERATOR_TIGHTER:
+            return bool(_OPERATOR_TIGHTER[op](old, new))
+        if op in _RANGE_TIGHTER:
+            if _RANGE_TIGHTER[op](old, new):
+                return True
+            return False if _RANGE_TIGHTER[op](new, old) else None
+    except (TypeError, IndexError, KeyError):
+        return None
+    return None
+
+
 def _operator(op: str, old: Any, new: Any, where: str) -> Changes:
     if old == new:
         return
-    test = _OPERATOR_TIGHTER.get(op)
-    try:
-        tighter = bool(test(old, new)) if test else None
-    except (TypeError, IndexError, KeyError):
-        tighter = None
+    shown = f"{_show(old)} → {_show(new)}"
+    tighter = _direction(op, old, new)
     if tighter is None:
-        yield _change("quality_tightened", where, f"{op} {_show(old)} → {_show(new)}", old, new)
+        yield _change("quality_tightened", where, f"{op} changed: {shown}", old, new)
     elif tighter:
-        yield _change(
-            "quality_tightened", where, f"{op} tightened: {_show(old)} → {_show(new)}", old, new
-        )
+        yield _change("quality_tightened", where, f"{op} tightened: {shown}", old, new)
     else:
-        yield _change(
-            "quality_loosened", where, f"{op} loosened: {_show(old)} → {_show(new)}", old, new
-        )
+        yield _change("quality_loosened", where, f"{op} loosened: {shown}", old, new)
 
 
 def _arguments(old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...]) -> Changes:

@@ -37,9 +37,13 @@ def kept(paths: Paths, name: str, sha256: str) -> Path:
 
 def last_sha256(table: Path) -> str | None:
     """The contract the newest commit that names one was written under (None: no table yet)."""
-    for commit in delta.history(table):
-        if commit.get(SHA_KEY):
-            return str(commit[SHA_KEY])
+    dt = delta.table(table)
+    if dt is None:
+        return None
+    for limit in (20, None):  # almost always among the newest commits; a retract has none
+        for commit in dt.history(limit):
+            if commit.get(SHA_KEY):
+                return str(commit[SHA_KEY])
     return None
 
 
