@@ -19,6 +19,7 @@ from aiready.contracts import (
     compile_contract,
     load_contract,
 )
+from aiready.contracts.diff import ContractChange, ContractDiff, diff_contracts
 from aiready.contracts.export import export_contract
 from aiready.contracts.importer import import_sql
 from aiready.drift import ColumnDrift, DriftReport, DriftResult
@@ -93,6 +94,8 @@ __all__ = [
     "CommitConflictError",
     "CompiledContract",
     "ConfigError",
+    "ContractChange",
+    "ContractDiff",
     "ContractError",
     "Correction",
     "DatasetConfig",
@@ -132,6 +135,7 @@ __all__ = [
     "Workspace",
     "WorkspaceConfig",
     "compile_contract",
+    "diff_contracts",
     "export_contract",
     "import_sql",
     "load_contract",

@@ -70,7 +70,8 @@ def test_a_correction_that_fails_the_contract_is_quarantined_not_applied(tmp_pat
         "arguments: {validValues: [refund, delivery, warranty, invoice]}, mustBe: 0}]}"
     )
     text = contract.read_text().replace("      - {name: topic, logicalType: string}", rule)
-    contract.write_text(text)
+    # a new quality rule is a breaking change: it needs a new major version (silver is rebuilt)
+    contract.write_text(text.replace("version: 1.0.0", "version: 2.0.0"))
     bad = ws.add_feedback(correction(column="topic", proposed_value="bogus"), "alice")
     review = ws.review_correction(bad.id, True, "steward@example.com")
     assert review.status == "accepted"

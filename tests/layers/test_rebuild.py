@@ -56,8 +56,12 @@ def ingest_in_order(ws: Workspace) -> None:
         ws.ingest()
 
 
-def narrowed(make_workspace: WorkspaceFactory) -> Workspace:
-    """Silver under ``number``; the contract now says ``integer`` (a refused narrowing)."""
+def narrowed(make_workspace: WorkspaceFactory, bump: bool = True) -> Workspace:
+    """Silver under ``number``; the contract now says ``integer`` (a breaking narrowing).
+
+    Under the same major version refine refuses it; ``bump`` then raises the major version,
+    which is what lets the change be applied (by a rebuild).
+    """
     ws = make_workspace(contract=NUMBER)
     ingest_in_order(ws)
     ws.refine()
@@ -65,9 +69,16 @@ def narrowed(make_workspace: WorkspaceFactory) -> Workspace:
     contract.write_text(contract.read_text().replace("logicalType: number", "logicalType: integer"))
     (ws.root / "data/c.csv").write_text("id,qty,note\n6,3,f\n")
     ws.ingest()
-    with pytest.raises(ContractError, match="--rebuild"):
+    with pytest.raises(ContractError, match="Raise the major version"):
         ws.refine()
+    if bump:
+        raise_major(ws)
     return ws
+
+
+def raise_major(ws: Workspace) -> None:
+    contract = ws.root / "contracts/payments.odcs.yaml"
+    contract.write_text(contract.read_text().replace("version: 1.0.0", "version: 2.0.0"))
 
 
 def fresh(make_workspace: WorkspaceFactory, tmp_path: Path) -> Workspace:
@@ -135,6 +146,7 @@ def test_rejected_rows_stay_rejected_released_ones_reopen(
     [replayed] = ws.refine(replay_quarantine=True)  # widening: 1.5 and 0.25 released
     assert replayed.replay is not None and replayed.replay.released == 2
     contract.write_text(contract.read_text().replace("logicalType: number", "logicalType: integer"))
+    raise_major(ws)
     ws.refine("payments", rebuild=True)
     status = {
         (r["_source_file"], r["_source_row"]): (r["_status"], r["_reviewed_by"]) for r in _q(ws)
@@ -190,11 +202,9 @@ def test_a_crash_while_staging_leaves_silver_untouched(
         m.setattr(rebuilder, "_write_marker", crash)
         with pytest.raises(RuntimeError):
             ws.refine("payments", rebuild=True)
-    assert delta.version(ws.paths.table("silver", "payments")) == version
-    with pytest.raises(ContractError, match="--rebuild"):  # still refused, nothing half done
-        ws.refine()
-    [result] = ws.refine("payments", rebuild=True)
-    assert result.passed
+    assert delta.version(ws.paths.table("silver", "payments")) == version  # nothing half done
+    [result] = ws.refine()  # the raised major version still asks for the rebuild
+    assert result.passed and result.rebuilt
 
 
 def test_rebuild_of_a_strategic_dataset_equals_a_fresh_workspace(
@@ -209,6 +219,7 @@ def test_rebuild_of_a_strategic_dataset_equals_a_fresh_workspace(
     ws.refine()
     contract = ws.root / "contracts/payments.odcs.yaml"
     contract.write_text(contract.read_text().replace("logicalType: number", "logicalType: integer"))
+    raise_major(ws)
     ws.refine("payments", rebuild=True)
     oracle = make_workspace(contract=INTEGER, kind="strategic", root=tmp_path / "fresh")
     for name, text in files.items():
@@ -222,7 +233,7 @@ def test_rebuild_of_a_strategic_dataset_equals_a_fresh_workspace(
 
 
 def test_cli_rebuild_records_an_mlflow_run_and_lineage(make_workspace: WorkspaceFactory) -> None:
-    ws = narrowed(make_workspace)
+    ws = narrowed(make_workspace, bump=False)
     env = {**os.environ, "AIREADY_MLFLOW__ENABLED": "true", "COLUMNS": "200"}
     refused = subprocess.run(
         [sys.executable, "-m", "aiready", "refine", "payments", "-w", str(ws.root)],
@@ -232,7 +243,8 @@ def test_cli_rebuild_records_an_mlflow_run_and_lineage(make_workspace: Workspace
         timeout=300,
     )
     assert refused.returncode == 2
-    assert "aiready refine payments --rebuild" in refused.stderr + refused.stdout
+    assert "Raise the major version" in refused.stderr + refused.stdout
+    raise_major(ws)
     done = subprocess.run(
         [sys.executable, "-m", "aiready", "refine", "payments", "--rebuild", "--json"]
         + ["-w", str(ws.root)],

@@ -168,9 +168,13 @@ def _tree(path: Path) -> yaml.Node | None:
 def _declared_version(raw: dict[str, Any], path: Path) -> str:
     declared = raw.get("apiVersion")
     if declared not in SUPPORTED_VERSIONS:
+        what = (
+            "no apiVersion: not an ODCS contract"
+            if declared is None
+            else (f"unsupported apiVersion {declared!r}")
+        )
         raise ContractError(
-            f"unsupported apiVersion {declared!r}; "
-            f"aiready supports {', '.join(SUPPORTED_VERSIONS)}",
+            f"{what}; aiready supports {', '.join(SUPPORTED_VERSIONS)}",
             file=str(path),
             path="apiVersion",
             line=line_of(_tree(path), ["apiVersion"]),

@@ -27,6 +27,7 @@ from aiready.contracts import CompiledContract
 from aiready.engines import GateEngine, get_engine
 from aiready.errors import ConfigError, GateFailedError, NotFoundError
 from aiready.gates.report import GateReport
+from aiready.layers import applied
 from aiready.storage import dataset_lock, delta
 
 
@@ -228,6 +229,7 @@ def publish(
     engine: GateEngine | None = None,
 ) -> PublishResult:
     """Run the model, gate its output, and write a new gold version only if it all passes."""
+    applied.check(paths, "gold", model.name, contract)  # refuses an unversioned break
     result = PublishResult(model.name)
     inputs = model_inputs(config, model.name, sql)
     check_strategic(config, model, sql)

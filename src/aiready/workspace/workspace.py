@@ -31,8 +31,8 @@ from aiready.errors import AireadyError, BatchStateError, ContractError, NotFoun
 from aiready.feedback import FeedbackStore, Stored, corrections
 from aiready.feedback import report as feedback_report
 from aiready.feedback.intake import Intake
+from aiready.layers import applied, bronze, gold, silver
 from aiready.layers import batches as batch_steps
-from aiready.layers import bronze, gold, silver
 from aiready.layers import rebuild as rebuilder
 from aiready.layers.results import IngestResult, RefineResult, RunResult
 from aiready.lineage import steps as lineage_steps
@@ -256,14 +256,15 @@ class Workspace:
             contract = self.contract(ds.name)
             if strict:
                 refuse_if_strict(contract.not_executed, contract.path)
-            step_name = "rebuild" if rebuild else "refine"
+            rebuild_ds = applied.needs_rebuild(self.paths, ds.name, contract) or rebuild
+            step_name = "rebuild" if rebuild_ds else "refine"
             with self._run(step_name, ds.name, "silver", parent_run) as step:
                 run_id = step.run_id
                 bronze_version = delta.version(self.paths.table("bronze", ds.name))
                 rebuilder.finish(self.paths, ds.name)  # a crashed rebuild's swap completes first
                 result = (
                     rebuilder.rebuild(self.paths, ds, contract, progress, self.engine)
-                    if rebuild
+                    if rebuild_ds
                     else silver.refine(self.paths, ds, contract, progress, self.engine)
                 )
                 batch_steps.record_failed(self.paths, ds.name, result.pending)
