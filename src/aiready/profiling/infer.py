@@ -84,11 +84,11 @@ def _infer(
 ) -> Draft:
     malformed = table.num_rows - table.column(MALFORMED).null_count
     good = table.filter(pc.is_null(table.column(MALFORMED)))
-    if not columns:
-        raise SourceError("no columns to profile", file=source)
     if good.num_rows == 0:
         what = f"none of its {malformed} records could be parsed" if malformed else "no rows"
         raise SourceError(f"nothing to infer a contract from: {what}", file=source)
+    if not columns:
+        raise SourceError("no columns to profile", file=source)
     profiles = profile_table(good, columns, null_values, integral_floats)
     key, reason = choose_key(profiles)
     if kind == "strategic" and key is None:

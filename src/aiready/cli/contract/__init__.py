@@ -11,4 +11,7 @@ from __future__ import annotations
 
 import typer
 
+from aiready.cli.contract import infer
+
 app = typer.Typer(help=__doc__, no_args_is_help=True)
+app.command("infer", help=infer.__doc__)(infer.infer)
