@@ -139,6 +139,7 @@ def _column(kind: str) -> st.SearchStrategy[list[str]]:
         ),
         "category": st.sampled_from(["red", "green", "blue, sky", 'say "hi"', "ünï"]),
         "email": st.from_regex(r"[a-z]{1,8}@[a-z]{1,8}\.(com|org)", fullmatch=True),
+        "int_forms": st.sampled_from(["1", "1.0", "2", "2.00", "1e0", "+3", " 4 "]),
         "mixed": st.one_of(st.integers(0, 9).map(str), st.just("abc"), st.just("2.5")),
     }
     cell = st.one_of(values[kind], _TOKENS) if kind != "category" else values[kind]
@@ -149,18 +150,20 @@ def _column(kind: str) -> st.SearchStrategy[list[str]]:
 def generated_csv(draw: st.DrawFn) -> str:
     kinds = draw(st.lists(st.sampled_from(sorted(_KINDS)), min_size=1, max_size=6))
     columns = [draw(_column(k)) for k in kinds]
-    header = ["id", *[f"c{i} {k}" for i, k in enumerate(kinds)]]
+    if draw(st.booleans()):  # else a generated column may be chosen as the key
+        kinds, columns = ["id", *kinds], [[str(n + 1) for n in range(6)], *columns]
+    header = [f"c{i} {k}" if k != "id" else k for i, k in enumerate(kinds)]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
     writer.writerow(header)
     for n in range(6):
-        writer.writerow([str(n + 1), *[c[n] for c in columns]])
+        writer.writerow([c[n] for c in columns])
     return out.getvalue()
 
 
 _KINDS = {
     "int", "pandas_int", "decimal", "float", "bool", "date", "timestamp", "zip", "text",
-    "category", "email", "mixed",
+    "category", "email", "mixed", "int_forms",
 }  # fmt: skip
 
 
@@ -186,6 +189,12 @@ def test_leading_zeros_stay_text_and_integers_do_not() -> None:
     assert p["zip"]["logicalTypeOptions"]["pattern"] == "^[0-9]+$"
     assert p["n"]["logicalType"] == "integer"
     assert p["code"].get("quality") is None  # 'NA' among two-letter codes is a code
+
+
+def test_one_integer_written_two_ways_is_not_a_key() -> None:
+    draft = _infer_text("n,s\n1,a\n1.0,b\n2,c\n")
+    assert draft.primary_key == "s"
+    assert next(p for p in draft.profiles if p.name == "n").distinct == 2
 
 
 def test_mixed_values_fall_back_to_string_and_exponents_to_number() -> None:

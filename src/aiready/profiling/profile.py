@@ -138,7 +138,9 @@ def _profile(
     tokens = (*dataset_tokens, *found)
     s = _standard(name, tokens)
     nulls, distinct, max_length = con.execute(
-        f"SELECT count(*) - count({s}), count(DISTINCT {s}), max(length({s})) FROM __profiled"
+        # distinct typed values: '1' and '1.0' are one integer key, as the gate's uniqueness sees
+        f"SELECT count(*) - count({s}), count(DISTINCT {cast_value(column, s)}), "
+        f"max(length({s})) FROM __profiled"
     ).fetchone()
     profile = ColumnProfile(
         name,
