@@ -339,3 +339,11 @@ def _infer_text(text: str) -> Draft:
 
     with tempfile.TemporaryDirectory() as folder:
         return infer_file(_write(Path(folder) / "t.csv", text))
+
+
+def test_the_readme_example_is_what_infer_writes() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme[readme.index("**Starting a contract from data") :]
+    block = section[section.index("```console") : section.index("```", section.index("$ sed"))]
+    shown = block.split("\n")[3:-1]  # after the two commands
+    assert shown and "\n".join(shown) in infer_file(DATA / "planes.csv").text
