@@ -308,9 +308,25 @@ def test_unusable_files_are_refused_naming_the_file(
 def test_a_missing_file_and_a_keyless_strategic_draft_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="no such file"):
         infer_file(tmp_path / "nope.csv")
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(SourceError, match="a folder, not a file"):
+        infer_file(tmp_path / "folder.csv")
     path = _write(tmp_path / "dup.csv", "a,b\n1,x\n1,x\n")
     with pytest.raises(SourceError, match="strategic dataset needs a primary key"):
         infer_file(path, kind="strategic")
+
+
+def test_unparsable_records_are_left_out_and_said_so(tmp_path: Path) -> None:
+    path = _write(tmp_path / "some.csv", "a,b\n1,x\n2,y,extra\n3,z\n")
+    draft = infer_file(path)
+    assert (draft.rows, draft.malformed) == (2, 1)
+    assert "1 unparsable records left out (refine quarantines them)" in draft.text
+
+
+def test_a_dataset_not_yet_ingested_is_named(make_workspace: Any) -> None:
+    ws = make_workspace()
+    with pytest.raises(SourceError, match="no bronze table yet: run `aiready ingest payments`"):
+        infer_bronze(ws.paths.table("bronze", "payments"), ws.dataset("payments"))
 
 
 # -- the YAML writer --------------------------------------------------------------------------

@@ -40,7 +40,9 @@ def infer_file(
             file=str(path),
         )
     if not path.is_file():
-        raise SourceError("no such file", file=str(path))
+        raise SourceError(
+            "a folder, not a file" if path.is_dir() else "no such file", file=str(path)
+        )
     parsed = read_source(path, fmt, delimiter or ("\t" if suffix == ".tsv" else ","))
     return _infer(parsed.table, parsed.columns, str(path), kind, name or _name(path.stem))
 

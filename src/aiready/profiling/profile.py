@@ -135,12 +135,11 @@ def _profile(
             reason = "; marker-like values kept as data: every other value has their length"
             typed = plain
     column, type_reason = typed
-    tokens = (*dataset_tokens, *found)
-    s = _standard(name, tokens)
+    s = _materialize(con, name, (*dataset_tokens, *found))
     nulls, distinct, max_length = con.execute(
         # distinct typed values: '1' and '1.0' are one integer key, as the gate's uniqueness sees
         f"SELECT count(*) - count({s}), count(DISTINCT {cast_value(column, s)}), "
-        f"max(length({s})) FROM __profiled"
+        f"max(length({s})) FROM __std"
     ).fetchone()
     profile = ColumnProfile(
         name,
@@ -156,7 +155,7 @@ def _profile(
     )
     if column.family in ("integer", "decimal", "float", "date"):
         profile.minimum, profile.maximum = con.execute(
-            f"SELECT min({cast_value(column, s)}), max({cast_value(column, s)}) FROM __profiled"
+            f"SELECT min({cast_value(column, s)}), max({cast_value(column, s)}) FROM __std"
         ).fetchone()
     if column.family == "string" and profile.non_null:
         profile.max_length = int(max_length)
@@ -164,7 +163,7 @@ def _profile(
         profile.values = _value_set(con, s, profile)
         profile.pii = _pii(con, s)
     if column.family == "json":
-        first = con.execute(f"SELECT bool_and(starts_with({s}, '[')) FROM __profiled").fetchone()
+        first = con.execute(f"SELECT bool_and(starts_with({s}, '[')) FROM __std").fetchone()
         profile.json_kind = "array" if first[0] else "object"
     return profile
 
@@ -196,32 +195,19 @@ def _best_type(
     con: Any, name: str, tokens: tuple[str, ...], integral_floats: bool
 ) -> tuple[Column, str]:
     """The narrowest column type whose gate predicate holds for every non-null value."""
-    s = _standard(name, tokens)
-    shape = con.execute(
-        f"SELECT count({s}), "
-        f"bool_or(regexp_full_match({s}, {lit(_LEADING_ZERO)})), "
-        f"bool_and(regexp_full_match({s}, {lit(_DECIMAL_SHAPE)})), "
-        f"max(length(regexp_extract({s}, '\\.([0-9]*)$', 1))), "
-        f"max(length(ltrim(regexp_extract({s}, '^[+-]?([0-9]*)', 1), '0'))), "
-        f"max(length(ltrim(regexp_replace(regexp_replace({s}, '[eE].*$', ''), '[^0-9]', '', 'g'),"
-        " '0'))), "
-        f"bool_and(starts_with({s}, '{{') OR starts_with({s}, '[')) "
-        "FROM __profiled"
+    s = _materialize(con, name, tokens)
+    count, leading_zero, jsonish = con.execute(
+        f"SELECT count({s}), bool_or(regexp_full_match({s}, {lit(_LEADING_ZERO)})), "
+        f"bool_and(starts_with({s}, '{{') OR starts_with({s}, '[')) FROM __std"
     ).fetchone()
-    count, leading_zero, decimal_shape, scale, int_digits, digits, jsonish = shape
     if not count:
         return Column(name, "string", "VARCHAR"), "no non-null value: string"
     candidates: list[Column] = []
     if not leading_zero:  # '01234' is a code (ZIP, id) that an integer would change
-        candidates.append(Column(name, "integer", "BIGINT", integral_floats=integral_floats))
-        if decimal_shape and 0 < int(scale or 0) <= _MAX_SCALE:
-            precision = max(18, int(int_digits or 0) + int(scale))
-            if precision <= 38:
-                candidates.append(
-                    Column(name, "decimal", f"DECIMAL({precision},{scale})", int(scale))
-                )
-        if int(digits or 0) <= _MAX_DOUBLE_DIGITS:
-            candidates.append(Column(name, "float", "DOUBLE"))
+        integer = Column(name, "integer", "BIGINT", integral_floats=integral_floats)
+        if _holds(con, integer, s):
+            return integer, f"all {count} non-null values convert exactly to BIGINT"
+        candidates += _numbers(con, name, s)
     candidates += [
         Column(name, "boolean", "BOOLEAN"),
         Column(name, "date", "DATE"),
@@ -229,21 +215,51 @@ def _best_type(
     ]
     if jsonish:
         candidates.append(Column(name, "json", "VARCHAR"))
-    checks = ", ".join(
-        f"bool_and(coalesce({cast_ok(c, s)}, FALSE)) FILTER (WHERE {s} IS NOT NULL)"
-        for c in candidates
-    )
-    passed = con.execute(f"SELECT {checks} FROM __profiled").fetchone()
-    for column, ok in zip(candidates, passed, strict=True):
-        if ok:
+    for column in candidates:
+        if _holds(con, column, s):
             return column, f"all {count} non-null values convert exactly to {column.sql_type}"
     why = "; leading zeros keep it text" if leading_zero else ""
     return Column(name, "string", "VARCHAR"), f"no narrower type holds for all {count} values{why}"
 
 
+def _materialize(con: Any, name: str, tokens: tuple[str, ...]) -> str:
+    """The column as the gate sees it, standardised once into ``__std(v)``; returns ``v``."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __std AS SELECT {_standard(name, tokens)} AS v "
+                "FROM __profiled")  # fmt: skip
+    return "v"
+
+
+def _holds(con: Any, column: Column, s: str) -> bool:
+    """The gate's conversion holds for every non-null value (the first counterexample ends it)."""
+    counter = con.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM __std WHERE {s} IS NOT NULL "
+        f"AND NOT coalesce({cast_ok(column, s)}, FALSE) LIMIT 1)"
+    ).fetchone()
+    return bool(counter[0] == 0)
+
+
+def _numbers(con: Any, name: str, s: str) -> list[Column]:
+    """Decimal (exact, when the scale is small) and double candidates, from the values' shape."""
+    decimal_shape, scale, int_digits, digits = con.execute(
+        f"SELECT bool_and(regexp_full_match({s}, {lit(_DECIMAL_SHAPE)})), "
+        f"max(length(regexp_extract({s}, '\\.([0-9]*)$', 1))), "
+        f"max(length(ltrim(regexp_extract({s}, '^[+-]?([0-9]*)', 1), '0'))), "
+        f"max(length(ltrim(regexp_replace(regexp_replace({s}, '[eE].*$', ''), '[^0-9]', '', 'g'),"
+        " '0'))) FROM __std"
+    ).fetchone()
+    out: list[Column] = []
+    if decimal_shape and 0 < int(scale or 0) <= _MAX_SCALE:
+        precision = max(18, int(int_digits or 0) + int(scale))
+        if precision <= 38:
+            out.append(Column(name, "decimal", f"DECIMAL({precision},{scale})", int(scale)))
+    if int(digits or 0) <= _MAX_DOUBLE_DIGITS:
+        out.append(Column(name, "float", "DOUBLE"))
+    return out
+
+
 def _pattern(con: Any, s: str) -> tuple[str, str, str] | None:
     checks = ", ".join(f"bool_and(regexp_full_match({s}, {lit(p)}))" for _, p, _ in PATTERNS)
-    passed = con.execute(f"SELECT {checks} FROM __profiled WHERE {s} IS NOT NULL").fetchone()
+    passed = con.execute(f"SELECT {checks} FROM __std WHERE {s} IS NOT NULL").fetchone()
     return next((p for p, ok in zip(PATTERNS, passed, strict=True) if ok), None)
 
 
@@ -251,7 +267,7 @@ def _value_set(con: Any, s: str, profile: ColumnProfile) -> dict[str, int] | Non
     if profile.distinct > VALUE_SET_MAX or profile.non_null < 2 * profile.distinct:
         return None
     rows = con.execute(
-        f"SELECT {s} AS v, count(*) FROM __profiled WHERE v IS NOT NULL GROUP BY v ORDER BY v"
+        f"SELECT {s} AS v, count(*) FROM __std WHERE v IS NOT NULL GROUP BY v ORDER BY v"
     ).fetchall()
     return {str(v): int(n) for v, n in rows}
 
@@ -261,7 +277,7 @@ def _pii(con: Any, s: str) -> tuple[str, float, int] | None:
     values = [
         str(v)
         for (v,) in con.execute(
-            f"SELECT v FROM (SELECT {s} AS v FROM __profiled WHERE {s} IS NOT NULL) "
+            f"SELECT v FROM (SELECT {s} AS v FROM __std WHERE {s} IS NOT NULL) "
             f"USING SAMPLE reservoir({SAMPLE} ROWS) REPEATABLE (0)"
         ).fetchall()
     ]
