@@ -154,7 +154,11 @@ def generated_csv(draw: st.DrawFn) -> str:
         kinds, columns = ["id", *kinds], [[str(n + 1) for n in range(6)], *columns]
     header = [f"c{i} {k}" if k != "id" else k for i, k in enumerate(kinds)]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    # with a bare "\n" ending, csv leaves a lone "\r" unquoted: quote every field then
+    writer = csv.writer(
+        out, lineterminator=end, quoting=csv.QUOTE_ALL if end == "\n" else csv.QUOTE_MINIMAL
+    )
     writer.writerow(header)
     for n in range(6):
         writer.writerow([c[n] for c in columns])
