@@ -36,6 +36,7 @@ RANKS = {
             "certification",
             "lineage",
             "tracking",
+            "profiling",
         )
     },  # fmt: skip
     "aiready.workspace": 6,

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import typer
 
+from aiready.cli.contract import diff, export, import_sql, infer
+
 app = typer.Typer(help=__doc__, no_args_is_help=True)
-
-from aiready.cli.contract import diff, export, import_sql  # noqa: E402
-
+app.command(name="infer", help=infer.__doc__)(infer.infer)
 app.command(name="diff", help=diff.__doc__)(diff.diff)
 app.command(name="export", help=export.__doc__)(export.export)
 app.command(name="import", help=import_sql.__doc__)(import_sql.import_sql)
