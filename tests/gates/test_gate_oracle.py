@@ -1,5 +1,9 @@
 """The DuckDB gate agrees with a pure-Python oracle, row by row, on generated batches.
 
+The oracle is written from the standard, not from the gate: ``pattern`` is a search
+(``re.search``), ``format: email`` is checked by splitting the text, duplicates follow the
+documented choice (the first passing copy wins; a quarantined copy also names the key).
+
 For every batch: rows in = rows to silver + rows to quarantine, and each quarantined row carries
 exactly the rules the oracle says it breaks.
 """
@@ -41,7 +45,14 @@ schema:
       - name: note
         logicalType: string
         logicalTypeOptions: {maxLength: 5}
+      - name: ref
+        logicalType: string
+        logicalTypeOptions: {pattern: '[0-9]{2}'}
+      - name: mail
+        logicalType: string
+        logicalTypeOptions: {format: email}
 """
+COLUMNS = ("id", "qty", "code", "note", "ref", "mail")
 INT64 = (-(2**63), 2**63 - 1)
 _INT = re.compile(r"[+-]?[0-9]+")
 _FLOAT_TEXT = re.compile(r"[+-]?[0-9]+(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]{1,3}))?")
@@ -84,6 +95,15 @@ def as_int(value: str | None) -> tuple[int | None, bool]:
     return int(number), True
 
 
+def is_email(text: str) -> bool:
+    """local@domain.tld: one @, no white space, a dot-separated domain of non-empty labels."""
+    if text.count("@") != 1 or any(c.isspace() for c in text):
+        return False
+    local, domain = text.split("@")
+    labels = domain.split(".")
+    return bool(local) and len(labels) >= 2 and all(labels)
+
+
 def oracle(rows: list[dict[str, str | None]]) -> dict[int, set[str]]:
     """row number → the set of rule ids it breaks (empty set: it goes to silver)."""
     out: dict[int, set[str]] = {}
@@ -106,6 +126,12 @@ def oracle(rows: list[dict[str, str | None]]) -> dict[int, set[str]]:
         note = std(row["note"])
         if note is not None and len(note) > 5:
             broken.add("note.length")
+        ref = std(row["ref"])
+        if ref is not None and not re.search("[0-9]{2}", ref):  # JSON Schema: a search
+            broken.add("ref.pattern")
+        mail = std(row["mail"])
+        if mail is not None and not is_email(mail):
+            broken.add("mail.format")
         out[n], keys[n] = broken, id_v
     counts = Counter(k for k in keys.values() if k is not None)
     blocked = {n for n in out if out[n]}
@@ -150,6 +176,14 @@ values = st.one_of(
             "-0",
             "99999999999999999999",
             "longer than five",
+            "x12y",
+            "a@b.co",
+            "a@b",
+            "a@.b.c",
+            "a b@c.de",
+            "ü@ä.de",
+            "@x.io",
+            "a@b.c.",
         ]
     ),
 )
@@ -159,15 +193,15 @@ row = st.fixed_dictionaries(
         "qty": values,
         "code": values,
         "note": values,
+        "ref": values,
+        "mail": values,
     }
 )
 
 
 def batch(rows: list[dict[str, str | None]]) -> pa.Table:
     n = len(rows)
-    cols: dict[str, pa.Array] = {
-        c: pa.array([r[c] for r in rows], pa.string()) for c in ("id", "qty", "code", "note")
-    }
+    cols: dict[str, pa.Array] = {c: pa.array([r[c] for r in rows], pa.string()) for c in COLUMNS}
     cols.update(
         _batch_id=pa.array(["b"] * n, pa.string()),
         _source_file=pa.array(["f.csv"] * n, pa.string()),
@@ -186,7 +220,7 @@ def batch(rows: list[dict[str, str | None]]) -> pa.Table:
 @given(st.lists(row, max_size=40))
 def test_gate_matches_oracle(contract: CompiledContract, rows: list[dict[str, str | None]]) -> None:
     with DuckDBGate().check(
-        contract, batch(rows), "b", ["id", "qty", "code", "note"], None, "append", "t", "f.csv"
+        contract, batch(rows), "b", list(COLUMNS), None, "append", "t", "f.csv"
     ) as outcome:
         silver, quarantine, report = outcome.silver_table(), outcome.quarantine(), outcome.report
     expected = oracle(rows)
