@@ -454,88 +454,21 @@ def _prop_action(prop: dict[str, Any]) -> Action:
     return value if value in ACTIONS else "quarantine"
 
 
+_Spec = tuple[str, RuleKind, ReasonCode, dict[str, Any], str]
+"""(rule id suffix, kind, reason, params, description) of one property rule."""
+
+
 def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) -> list[Rule]:
     action = _prop_action(prop)
     name = col.name
-    rules: list[Rule] = []
-    if col.family != "string":
-        rules.append(
-            Rule(
-                ctx.rule_id(f"{name}.type"),
-                "type",
-                ReasonCode.TYPE_MISMATCH,
-                action,
-                (name,),
-                description=f"{name} is {_KIND_NAMES[col.family]} ({col.sql_type})",
-            )
-        )
-    if prop.get("required") or prop.get("primaryKey"):
-        rules.append(
-            Rule(
-                ctx.rule_id(f"{name}.required"),
-                "not_null",
-                ReasonCode.NULL_VALUE,
-                action,
-                (name,),
-                description=f"{name} is required",
-            )
-        )
-    if prop.get("unique") and not prop.get("primaryKey"):
-        rules.append(
-            Rule(
-                ctx.rule_id(f"{name}.unique"),
-                "unique",
-                ReasonCode.DUPLICATE_KEY,
-                action,
-                (name,),
-                description=f"{name} is unique",
-            )
-        )
     opts = _v30_exclusive(prop.get("logicalTypeOptions") or {})
-    bounds: dict[str, Any] = {
-        k: opts[k]
-        for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
-        if k in opts
-    }
-    if bounds:
-        rules.append(
-            Rule(
-                ctx.rule_id(f"{name}.range"),
-                "range",
-                ReasonCode.OUT_OF_RANGE,
-                action,
-                (name,),
-                bounds,
-                description=f"{name} "
-                + " and ".join(f"{_BOUND[k]} {v}" for k, v in bounds.items()),
-            )
-        )
-    lengths: dict[str, Any] = {k: int(opts[k]) for k in ("minLength", "maxLength") if k in opts}
-    if lengths:
-        rules.append(
-            Rule(
-                ctx.rule_id(f"{name}.length"),
-                "length",
-                ReasonCode.INVALID_VALUE,
-                action,
-                (name,),
-                lengths,
-                description=f"length of {name} "
-                + " and ".join(f"{_BOUND[k]} {v}" for k, v in lengths.items()),
-            )
-        )
-    if "pattern" in opts:
-        rules.append(
-            Rule(
-                ctx.rule_id(f"{name}.pattern"),
-                "pattern",
-                ReasonCode.INVALID_VALUE,
-                action,
-                (name,),
-                {"pattern": str(opts["pattern"])},
-                description=f"{name} matches /{opts['pattern']}/ (anywhere unless anchored)",
-            )
-        )
+    rules = [
+        Rule(ctx.rule_id(f"{name}.{suffix}"), kind, reason, action, (name,), params, None, desc)
+        for suffix, kind, reason, params, desc in [
+            *_column_specs(prop, col),
+            *_option_specs(name, opts),
+        ]
+    ]
     is_time = prop.get("logicalType") == "time"
     rules.extend(_format_rules(ctx, opts.get("format"), col, action, where, is_time))
     if prop.get("enum"):
@@ -556,6 +489,39 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
     for j, rel in enumerate(prop.get("relationships") or []):
         rules.extend(_relationship(ctx, rel, name, f"{where}.relationships[{j}]"))
     return rules
+
+
+def _column_specs(prop: dict[str, Any], col: Column) -> list[_Spec]:
+    """Type, required and unique: what the property itself declares."""
+    name = col.name
+    specs: list[_Spec] = []
+    if col.family != "string":
+        kind_name = f"{_KIND_NAMES[col.family]} ({col.sql_type})"
+        specs.append(("type", "type", ReasonCode.TYPE_MISMATCH, {}, f"{name} is {kind_name}"))
+    if prop.get("required") or prop.get("primaryKey"):
+        specs.append(("required", "not_null", ReasonCode.NULL_VALUE, {}, f"{name} is required"))
+    if prop.get("unique") and not prop.get("primaryKey"):
+        specs.append(("unique", "unique", ReasonCode.DUPLICATE_KEY, {}, f"{name} is unique"))
+    return specs
+
+
+def _option_specs(name: str, opts: dict[str, Any]) -> list[_Spec]:
+    """Bounds, lengths and pattern from ``logicalTypeOptions``."""
+    specs: list[_Spec] = []
+    keys = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+    bounds: dict[str, Any] = {k: opts[k] for k in keys if k in opts}
+    if bounds:
+        desc = f"{name} " + " and ".join(f"{_BOUND[k]} {v}" for k, v in bounds.items())
+        specs.append(("range", "range", ReasonCode.OUT_OF_RANGE, bounds, desc))
+    lengths: dict[str, Any] = {k: int(opts[k]) for k in ("minLength", "maxLength") if k in opts}
+    if lengths:
+        desc = f"length of {name} " + " and ".join(f"{_BOUND[k]} {v}" for k, v in lengths.items())
+        specs.append(("length", "length", ReasonCode.INVALID_VALUE, lengths, desc))
+    if "pattern" in opts:
+        pattern = str(opts["pattern"])
+        desc = f"{name} matches /{pattern}/ (anywhere unless anchored)"
+        specs.append(("pattern", "pattern", ReasonCode.INVALID_VALUE, {"pattern": pattern}, desc))
+    return specs
 
 
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "y": 31536000}
