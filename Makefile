@@ -46,7 +46,7 @@ browser:
 	  echo "chromium is not installed and cannot be: browser tests will be skipped"
 
 unit: $(STAMP) browser
-	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/pytest
+	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/pytest --durations=15
 
 test: lint typecheck unit
 
