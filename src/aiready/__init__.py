@@ -21,6 +21,7 @@ from aiready.contracts import (
 )
 from aiready.contracts.export import export_contract
 from aiready.contracts.importer import import_sql
+from aiready.contracts.lint import ContractProblem, lint_contract
 from aiready.drift import ColumnDrift, DriftReport, DriftResult
 from aiready.errors import (
     AireadyError,
@@ -94,6 +95,7 @@ __all__ = [
     "CompiledContract",
     "ConfigError",
     "ContractError",
+    "ContractProblem",
     "Correction",
     "DatasetConfig",
     "Decision",
@@ -134,6 +136,7 @@ __all__ = [
     "compile_contract",
     "export_contract",
     "import_sql",
+    "lint_contract",
     "load_contract",
     "read_certified",
     "track_training",

@@ -13,7 +13,8 @@ import typer
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)
 
-from aiready.cli.contract import export, import_sql  # noqa: E402
+from aiready.cli.contract import export, import_sql, lint  # noqa: E402
 
 app.command(name="export", help=export.__doc__)(export.export)
 app.command(name="import", help=import_sql.__doc__)(import_sql.import_sql)
+app.command(name="lint", help=lint.__doc__)(lint.lint)
