@@ -131,9 +131,7 @@ def test_a_time_of_day_and_an_integer_width(make_workspace: WorkspaceFactory) ->
     assert reasons(ws) == {2: {"tm.format"}, 3: {"tm.format"}, 4: {"small.format"}}
 
 
-@pytest.mark.parametrize(
-    "bad", ["yyyy-QQ", "dd MMM yyyy", "yyyy-MM", "HH:mm", "yyy-MM-dd"]
-)
+@pytest.mark.parametrize("bad", ["yyyy-QQ", "dd MMM yyyy", "yyyy-MM", "HH:mm", "yyy-MM-dd"])
 def test_an_unusable_date_pattern_is_a_contract_error(
     make_workspace: WorkspaceFactory, bad: str
 ) -> None:
