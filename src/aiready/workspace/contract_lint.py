@@ -138,10 +138,20 @@ def _terms(raw: dict[str, Any], root: Path) -> list[tuple[str, str]]:
             for term in glossary_terms(prop):
                 if term not in glossary:
                     hint = _guess(term, glossary) if glossary else " (there is no glossary.yaml)"
-                    out.append(
-                        (f"schema[{i}].properties[{k}]", f"glossary has no term {term!r}{hint}")
-                    )
+                    where = f"schema[{i}].properties[{k}]{_term_at(prop, term)}"
+                    out.append((where, f"glossary has no term {term!r}{hint}"))
     return out
+
+
+def _term_at(prop: dict[str, Any], term: str) -> str:
+    """Where in a property ``term`` is linked: its tag, else its authoritative definition."""
+    for n, tag in enumerate(prop.get("tags") or []):
+        if str(tag) == f"term:{term}":
+            return f".tags[{n}]"
+    for n, ref in enumerate(prop.get("authoritativeDefinitions") or []):
+        if isinstance(ref, dict) and str(ref.get("url", "")) == f"glossary:{term}":
+            return f".authoritativeDefinitions[{n}]"
+    return ""
 
 
 def _used(path: Path, config: WorkspaceConfig) -> bool:
