@@ -158,3 +158,29 @@ def test_glossary_terms_are_checked_against_glossary_yaml(shop: Path) -> None:
     finally:
         draft.unlink()
         (shop / "glossary.yaml").unlink()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "apiVersion: v3.1.0\nschema: foo\n",
+        "apiVersion: v3.1.0\nschema: [1, 2]\n",
+        "apiVersion: v3.1.0\nschema:\n  - name: payments\n    properties: 5\n",
+        "apiVersion: v3.1.0\nschema:\n  - name: payments\n"
+        "    properties: [7, {physicalType: BLOB}]\n",
+        "apiVersion: v3.1.0\nschema:\n  - name: payments\n    relationships: 3\n"
+        "    properties: [{name: x, tags: 4, authoritativeDefinitions: [oops]}]\n",
+        "apiVersion: 3\nslaProperties: 4\ncustomProperties: [1, {property: allowedPurposes}]\n",
+    ],
+    ids=["schema-str", "schema-ints", "props-int", "prop-int", "shapes", "top-level"],
+)
+def test_a_malformed_contract_is_reported_never_an_internal_error(shop: Path, text: str) -> None:
+    path = shop / "contracts" / "odd.odcs.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        out = aiready("contract", "lint", str(path), "--json", cwd=shop)
+    finally:
+        path.unlink()
+    assert out.returncode == 1, out.stdout + out.stderr
+    problems = json.loads(out.stdout)
+    assert any(p["severity"] == "error" and p["source"] == "schema" for p in problems)

@@ -245,7 +245,8 @@ def _compile_object(
 def _purposes(raw: dict[str, Any]) -> list[tuple[str, str]]:
     """``allowedPurposes`` (read by policies) must be a list of purpose names."""
     out = []
-    for i, item in enumerate(raw.get("customProperties") or []):
+    items = raw.get("customProperties")
+    for i, item in enumerate(items if isinstance(items, list) else []):
         if isinstance(item, dict) and item.get("property") == "allowedPurposes":
             value = item.get("value")
             if not isinstance(value, list) or not all(

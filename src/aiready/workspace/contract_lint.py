@@ -22,6 +22,8 @@ from aiready.errors import AireadyError
 
 __all__ = ["lint_references"]
 
+_LINKS = ("tags", "authoritativeDefinitions")
+
 
 def lint_references(path: Path, config: WorkspaceConfig) -> list[ContractProblem]:
     """Problems of the contract at ``path`` with respect to the workspace ``config`` describes."""
@@ -55,14 +57,19 @@ def lint_references(path: Path, config: WorkspaceConfig) -> list[ContractProblem
     return problems
 
 
+def _list(node: Any) -> list[Any]:
+    """A YAML list, or nothing (the JSON Schema reports anything else)."""
+    return node if isinstance(node, list) else []
+
+
 def _objects(raw: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for i, obj in enumerate(raw.get("schema") or []):
+    for i, obj in enumerate(_list(raw.get("schema"))):
         if isinstance(obj, dict):
             yield i, obj
 
 
 def _properties(obj: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for k, prop in enumerate(obj.get("properties") or []):
+    for k, prop in enumerate(_list(obj.get("properties"))):
         if isinstance(prop, dict):
             yield k, prop
 
@@ -88,7 +95,7 @@ def _relationships(raw: dict[str, Any], config: WorkspaceConfig) -> list[tuple[s
 
 
 def _items(node: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for j, rel in enumerate(node.get("relationships") or []):
+    for j, rel in enumerate(_list(node.get("relationships"))):
         if isinstance(rel, dict):
             yield j, rel
 
@@ -135,6 +142,8 @@ def _terms(raw: dict[str, Any], root: Path) -> list[tuple[str, str]]:
     out = []
     for i, obj in _objects(raw):
         for k, prop in _properties(obj):
+            if any(not isinstance(prop.get(k), list | None) for k in _LINKS):
+                continue  # the JSON Schema reports the shape
             for term in glossary_terms(prop):
                 if term not in glossary:
                     hint = _guess(term, glossary) if glossary else " (there is no glossary.yaml)"
@@ -145,10 +154,10 @@ def _terms(raw: dict[str, Any], root: Path) -> list[tuple[str, str]]:
 
 def _term_at(prop: dict[str, Any], term: str) -> str:
     """Where in a property ``term`` is linked: its tag, else its authoritative definition."""
-    for n, tag in enumerate(prop.get("tags") or []):
+    for n, tag in enumerate(_list(prop.get("tags"))):
         if str(tag) == f"term:{term}":
             return f".tags[{n}]"
-    for n, ref in enumerate(prop.get("authoritativeDefinitions") or []):
+    for n, ref in enumerate(_list(prop.get("authoritativeDefinitions"))):
         if isinstance(ref, dict) and str(ref.get("url", "")) == f"glossary:{term}":
             return f".authoritativeDefinitions[{n}]"
     return ""
