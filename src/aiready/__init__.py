@@ -22,6 +22,7 @@ from aiready.contracts import (
 from aiready.contracts.diff import ContractChange, ContractDiff, diff_contracts
 from aiready.contracts.export import export_contract
 from aiready.contracts.importer import import_sql
+from aiready.contracts.lint import ContractProblem, lint_contract
 from aiready.drift import ColumnDrift, DriftReport, DriftResult
 from aiready.errors import (
     AireadyError,
@@ -97,6 +98,7 @@ __all__ = [
     "ContractChange",
     "ContractDiff",
     "ContractError",
+    "ContractProblem",
     "Correction",
     "DatasetConfig",
     "Decision",
@@ -138,6 +140,7 @@ __all__ = [
     "diff_contracts",
     "export_contract",
     "import_sql",
+    "lint_contract",
     "load_contract",
     "read_certified",
     "track_training",

@@ -45,9 +45,12 @@ def load_glossary(root: Path) -> dict[str, dict[str, Any]]:
     return {str(k): dict(v or {}) for k, v in terms.items()}
 
 
-def _terms(prop: dict[str, Any]) -> list[str]:
+def glossary_terms(prop: dict[str, Any]) -> list[str]:
+    """The glossary terms a contract property links to (``term:`` tags, ``glossary:`` URLs)."""
     tags = [str(t)[5:] for t in prop.get("tags") or [] if str(t).startswith("term:")]
     for ref in prop.get("authoritativeDefinitions") or []:
+        if not isinstance(ref, dict):
+            continue
         url = str(ref.get("url", ""))
         if url.startswith("glossary:"):
             tags.append(url.removeprefix("glossary:"))
@@ -63,7 +66,7 @@ def _description(raw: dict[str, Any]) -> str:
 
 def _column(prop: dict[str, Any], glossary: dict[str, dict[str, Any]]) -> dict[str, Any]:
     tags = [str(t) for t in prop.get("tags") or []]
-    terms = _terms(prop)
+    terms = glossary_terms(prop)
     return {
         "name": str(prop["name"]),
         "logical_type": prop.get("logicalType"),

@@ -37,7 +37,14 @@ from aiready.contracts.versions import (
 )
 from aiready.errors import ContractError
 
-__all__ = ["LoadedContract", "SchemaIssue", "load_contract", "load_yaml", "schema_errors"]
+__all__ = [
+    "LoadedContract",
+    "SchemaIssue",
+    "load_contract",
+    "load_yaml",
+    "schema_errors",
+    "unknown_keys",
+]
 
 
 class _Yaml12Loader(yaml.SafeLoader):
@@ -99,34 +106,35 @@ def _known_keys() -> frozenset[str]:
 _FREE_FORM = frozenset({"customProperties", "arguments", "value", "examples", "implementation"})
 
 
-def _unknown_key(node: Any, at: tuple[str | int, ...]) -> tuple[str, str, str] | None:
-    """The first key that is not ODCS but is close to an ODCS key: (yaml path, key, guess).
+def unknown_keys(node: Any, at: tuple[str | int, ...] = ()) -> list[tuple[str, str, str]]:
+    """Every key that is not ODCS but is close to an ODCS key: (yaml path, key, guess).
 
-    Only asked when the JSON Schema refuses the contract: a misspelt key (``logicalTyp``) makes
-    the schema report a symptom elsewhere ("'map' is a required property"); this names the cause.
+    A misspelt key (``logicalTyp``) makes the JSON Schema report a symptom elsewhere ("'map' is
+    a required property"); this names the cause. Free-form places (custom property values, rule
+    arguments, examples) are the user's and not searched.
     """
     if isinstance(node, list):
-        for i, item in enumerate(node):
-            found = _unknown_key(item, (*at, i))
-            if found:
-                return found
-        return None
+        return [found for i, item in enumerate(node) for found in unknown_keys(item, (*at, i))]
     if not isinstance(node, dict):
-        return None
+        return []
     known = _known_keys()
+    out: list[tuple[str, str, str]] = []
     for key, value in node.items():
         if not isinstance(key, str):
             continue
         if key not in known:
             guess = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
             if guess:
-                return yaml_path((*at, key)), key, guess[0]
-        if key in _FREE_FORM:
-            continue
-        found = _unknown_key(value, (*at, key))
-        if found:
-            return found
-    return None
+                out.append((yaml_path((*at, key)), key, guess[0]))
+        if key not in _FREE_FORM:
+            out.extend(unknown_keys(value, (*at, key)))
+    return out
+
+
+def _unknown_key(node: Any, at: tuple[str | int, ...]) -> tuple[str, str, str] | None:
+    """The first of ``unknown_keys`` (asked only when the JSON Schema refuses the contract)."""
+    found = unknown_keys(node, at)
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import typer
 
-from aiready.cli.contract import diff, export, import_sql, infer
+from aiready.cli.contract import diff, export, import_sql, infer, lint
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)
+app.command(name="lint", help=lint.__doc__)(lint.lint)
 app.command(name="infer", help=infer.__doc__)(infer.infer)
 app.command(name="diff", help=diff.__doc__)(diff.diff)
 app.command(name="export", help=export.__doc__)(export.export)
