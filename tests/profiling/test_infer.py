@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 import aiready
 from aiready.contracts import compile_contract, load_contract, load_yaml
+from aiready.contracts.lint import lint_contract
 from aiready.errors import SourceError
 from aiready.profiling import Draft, infer_bronze, infer_file
 from aiready.profiling.yamltext import Flow, Note, dump, plain
@@ -76,6 +77,10 @@ def test_real_exports_refine_with_nothing_quarantined(tmp_path: Path, name: str)
     draft = infer_file(DATA / name)
     rows = sum(1 for _ in csv.reader(io.StringIO((DATA / name).read_text("utf-8-sig")))) - 1
     assert draft.rows == rows
+    linted = tmp_path / "draft.odcs.yaml"
+    linted.write_text(draft.text, encoding="utf-8")
+    errors = [p for p in lint_contract(linted) if p.severity == "error"]
+    assert errors == []  # infer → lint: a draft has no errors
     assert_nothing_quarantined(refine_with(tmp_path, draft, {name: DATA / name}), draft.name, rows)
 
 
