@@ -224,3 +224,73 @@ def test_reasons_name_the_duplicate_too(make_workspace: WorkspaceFactory) -> Non
         5: {"out_of_range", "duplicate_key"},
         6: {"out_of_range", "duplicate_key"},
     }
+
+
+@pytest.mark.parametrize(
+    ("spec", "good", "bad"),
+    [
+        (
+            "logicalType: timestamp",
+            ["2024-01-01T10:00:00+18:00", "2024-01-01T10:00:00-05", "2024-01-01T10:00:00+0530"],
+            ["2024-01-01T10:00:00+24:00", "2024-01-01T10:00:00+18:30", "2024-01-01T10:00:00+00:60"],
+        ),
+        (
+            "logicalType: timestamp\nlogicalTypeOptions: {format: \"yyyy-MM-dd'T'HH:mm:ssXXX\"}",
+            ["2024-01-01T10:00:00+05:30", "2024-01-01T10:00:00Z"],
+            ["2024-01-01T10:00:00+99:99", "2024-01-01T10:00:00+05:75", "2024-01-01T10:00:00+24:00"],
+        ),
+    ],
+)
+def test_offsets_beyond_18_hours_or_59_minutes_are_not_instants(
+    make_workspace: WorkspaceFactory, spec: str, good: list[str], bad: list[str]
+) -> None:
+    """Found by an adversarial run: +99:99 was read as some other instant."""
+    csv = "id,at\n" + "".join(f"{i},{v}\n" for i, v in enumerate(good + bad, start=1))
+    ws = make_workspace(contract=one_column("at", spec), files={"data/a.csv": csv})
+    refine(ws)
+    assert silver(ws).num_rows == len(good)
+    assert reasons(ws) == {len(good) + i: {"at.type"} for i in range(1, len(bad) + 1)}
+
+
+@pytest.mark.parametrize("pattern", ["[a-z", "(?<=a)b", "(a)\\1", "a{2,1}"])
+def test_a_pattern_the_engine_cannot_run_is_named_with_its_path(
+    make_workspace: WorkspaceFactory, pattern: str
+) -> None:
+    spec = f"logicalType: string\nlogicalTypeOptions: {{pattern: '{pattern}'}}"
+    ws = make_workspace(contract=one_column("code", spec), files={"data/a.csv": "id,code\n1,x\n"})
+    with pytest.raises(ContractError, match="not a regular expression aiready runs") as err:
+        ws.contract("payments")
+    assert err.value.attrs()["path"] == "schema[0].properties[1].logicalTypeOptions.pattern"
+
+
+def test_trailing_zeros_are_exact_decimals(make_workspace: WorkspaceFactory) -> None:
+    spec = "logicalType: number\nphysicalType: DECIMAL(5,2)"
+    csv = "id,amt\n1,123.450\n2,1.0\n3,1000.00\n4,1.239\n"
+    ws = make_workspace(contract=one_column("amt", spec), files={"data/a.csv": csv})
+    refine(ws)
+    assert {r["id"]: r["amt"] for r in silver(ws).to_pylist()} == {
+        1: Decimal("123.45"),
+        2: Decimal("1.00"),
+    }
+    messages = {r["_source_row"]: r["_reasons"][0]["message"] for r in ws.quarantine("payments")}
+    assert set(messages) == {3, 4}
+    assert "at most 3 digits before the point and 2 after it" in messages[3]
+
+
+def test_freshness_is_measured_on_rows_that_pass(make_workspace: WorkspaceFactory) -> None:
+    """A quarantined future-dated row must not make a stale batch look fresh."""
+    contract = """\
+    schema:
+      - name: payments
+        properties:
+          - {name: id, logicalType: integer, primaryKey: true}
+          - {name: day, logicalType: date}
+          - {name: amount, logicalType: number, logicalTypeOptions: {minimum: 0}}
+    slaProperties:
+      - {property: latency, value: 1, unit: d, element: payments.day}
+    """
+    csv = "id,day,amount\n1,2013-01-01,5\n2,2099-01-01,-3\n"
+    ws = make_workspace(contract=contract, files={"data/a.csv": csv})
+    [report] = refine(ws).reports
+    fresh = next(r for r in report.rules if r.rule == "day.freshness")
+    assert fresh.failed == 1 and any(w.startswith("stale:") for w in report.warnings)

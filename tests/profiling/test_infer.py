@@ -372,3 +372,22 @@ def test_the_readme_example_is_what_infer_writes() -> None:
     block = section[section.index("```console") : section.index("```", section.index("$ sed"))]
     shown = block.split("\n")[3:-1]  # after the two commands
     assert shown and "\n".join(shown) in infer_file(DATA / "planes.csv").text
+
+
+def test_a_column_named_v_next_to_another_is_profiled(tmp_path: Path) -> None:
+    """Found by an adversarial run: the profiler's own alias `v` captured a data column `v`."""
+    path = tmp_path / "kv.csv"
+    path.write_text("k,v\n1,NA\n2,a\n3,b\n4,a\n")
+    draft = infer_file(path)
+    assert props(draft)["v"]["logicalType"] == "string"
+    assert props(draft)["k"]["logicalType"] == "integer"
+
+
+def test_columns_that_differ_only_in_case_are_refused_as_ingest_refuses_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "twins.csv"
+    path.write_text("id,a,A\n1,1,x\n2,2,y\n")
+    with pytest.raises(SourceError, match="differ only in case") as err:
+        infer_file(path)
+    assert err.value.attrs()["file"] == str(path)

@@ -18,6 +18,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+
+import duckdb
+
+from aiready.localdb import connect
 
 STRING_FORMATS: dict[str, str] = {
     "email": r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+",
@@ -46,14 +51,15 @@ INTEGER_FORMATS: dict[str, tuple[int, int]] = {
 """Rust integer widths → (minimum, maximum). ``u64`` stops at 2^63 - 1: values are BIGINT."""
 
 _DIGITS = {"year": 4, "month": 2, "day": 2, "hour": 2, "minute": 2, "second": 2}
+_HH = "(?:0[0-9]|1[0-7])"  # offsets are at most ±18:00, minutes 00-59
 _ZONES = {
-    "XXX": "Z|[+-][0-9]{2}:[0-9]{2}",
-    "XX": "Z|[+-][0-9]{4}",
-    "X": "Z|[+-][0-9]{2}(?:[0-9]{2})?",
-    "xxx": "[+-][0-9]{2}:[0-9]{2}",
-    "xx": "[+-][0-9]{4}",
-    "x": "[+-][0-9]{2}(?:[0-9]{2})?",
-    "Z": "[+-][0-9]{4}",
+    "XXX": f"Z|[+-](?:{_HH}:[0-5][0-9]|18:00)",
+    "XX": f"Z|[+-](?:{_HH}[0-5][0-9]|1800)",
+    "X": f"Z|[+-](?:{_HH}(?:[0-5][0-9])?|18(?:00)?)",
+    "xxx": f"[+-](?:{_HH}:[0-5][0-9]|18:00)",
+    "xx": f"[+-](?:{_HH}[0-5][0-9]|1800)",
+    "x": f"[+-](?:{_HH}(?:[0-5][0-9])?|18(?:00)?)",
+    "Z": f"[+-](?:{_HH}[0-5][0-9]|1800)",
 }
 _FIELDS = {"y": "year", "u": "year", "M": "month", "d": "day", "H": "hour", "m": "minute"}
 _FIELDS.update({"s": "second", "S": "fraction"})
@@ -119,3 +125,23 @@ def date_pattern(jdk: str) -> DatePattern:
         else:
             raise ValueError(f"pattern letter {letter!r} of {jdk!r} is not supported")
     return DatePattern(jdk, "".join(regex), tuple(fields), tuple(widths))
+
+
+@lru_cache(maxsize=1024)
+def regex_error(pattern: str) -> str | None:
+    """Why RE2 (the engine's regular expressions) refuses ``pattern``, or None if it compiles.
+
+    Asked when a contract is compiled, so a bad pattern is named with its YAML path rather than
+    failing mid-gate. ECMA-262 features RE2 lacks (look-behind, back-references) are refused.
+    """
+    con = _regex_db()
+    try:
+        con.execute("SELECT regexp_matches('', ?)", [pattern]).fetchone()
+    except duckdb.Error as exc:
+        return str(exc).split("\n")[0].removeprefix("Invalid Input Error: ")
+    return None
+
+
+@lru_cache(maxsize=1)
+def _regex_db() -> duckdb.DuckDBPyConnection:
+    return connect()

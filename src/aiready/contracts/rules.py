@@ -469,6 +469,8 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
             *_option_specs(name, opts),
         ]
     ]
+    if "pattern" in opts:
+        _check_pattern(ctx, opts["pattern"], f"{where}.logicalTypeOptions.pattern")
     is_time = prop.get("logicalType") == "time"
     rules.extend(_format_rules(ctx, opts.get("format"), col, action, where, is_time))
     if prop.get("enum"):
@@ -489,6 +491,14 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
     for j, rel in enumerate(prop.get("relationships") or []):
         rules.extend(_relationship(ctx, rel, name, f"{where}.relationships[{j}]"))
     return rules
+
+
+def _check_pattern(ctx: _Ctx, pattern: Any, where: str) -> None:
+    error = formats.regex_error(str(pattern))
+    if error is not None:
+        raise ctx.error(
+            f"pattern {pattern!r} is not a regular expression aiready runs: {error}", where
+        )
 
 
 def _column_specs(prop: dict[str, Any], col: Column) -> list[_Spec]:
@@ -764,6 +774,7 @@ def _executable_rule(
                 desc,
             )
         if "pattern" in args:
+            _check_pattern(ctx, args["pattern"], f"{where}.arguments.pattern")
             return Rule(
                 ctx.rule_id(base),
                 "pattern",

@@ -18,6 +18,7 @@ from aiready.contracts import compile_contract, load_contract
 from aiready.errors import ContractError, SourceError
 from aiready.profiling.draft import Draft, Kind, build, choose_key
 from aiready.profiling.profile import profile_table
+from aiready.sources.headers import bronze_names
 from aiready.sources.readers import MALFORMED, RESERVED, read_source
 from aiready.storage import delta
 
@@ -44,6 +45,7 @@ def infer_file(
             "a folder, not a file" if path.is_dir() else "no such file", file=str(path)
         )
     parsed = read_source(path, fmt, delimiter or ("\t" if suffix == ".tsv" else ","))
+    bronze_names(path, parsed.columns, (), ())  # columns ingest would refuse (case twins)
     return _infer(parsed.table, parsed.columns, str(path), kind, name or _name(path.stem))
 
 

@@ -171,8 +171,8 @@ def _lookalikes(con: Any, name: str, dataset_tokens: tuple[str, ...]) -> dict[st
     s = _standard(name, dataset_tokens)
     listed = ", ".join(lit(v) for v in MISSING_LOOKALIKES)
     found = con.execute(
-        f"SELECT {s} AS v, count(*) FROM __profiled WHERE upper({s}) IN ({listed}) "
-        "GROUP BY v ORDER BY v"
+        f"SELECT {s} AS __value, count(*) FROM __profiled WHERE upper({s}) IN ({listed}) "
+        "GROUP BY __value ORDER BY __value"  # not `v`: a data column may be called v
     ).fetchall()
     return {str(v): int(n) for v, n in found}
 

@@ -6,6 +6,7 @@ quarantine are then two selections of it, so every row lands in exactly one of t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Literal
 
@@ -407,12 +408,19 @@ def _missing_hint(raw: dict[str, str], column: str | None) -> str:
     )
 
 
+def _int_digits(col: Column) -> int:
+    """Digits a DECIMAL(p,s) holds before the point: p - s."""
+    found = re.search(r"\((\d+)\s*,\s*(\d+)\)", col.sql_type)
+    return int(found.group(1)) - int(found.group(2)) if found else 18
+
+
 def _kind_phrase(col: Column | None) -> str:
     if col is None:
         return "of the contract's type"
     names = {
         "integer": "an integer",
-        "decimal": f"a decimal with at most {col.scale or 0} decimal places",
+        "decimal": f"a decimal with at most {_int_digits(col)} digits before the point and "
+        f"{col.scale or 0} after it",
         "float": "a finite number",
         "boolean": "a boolean (true/false/1/0)",
         "date": f"a date ({col.format.jdk if col.format else 'YYYY-MM-DD'})",
@@ -677,7 +685,7 @@ class SqlGate:
             col = ident(rule.columns[0])
             newest = self.runner.one(
                 f"SELECT epoch(now()) - epoch(CAST(max({col}) AS TIMESTAMPTZ)) FROM __checked "
-                "WHERE NOT __malformed"
+                "WHERE NOT __blocked"  # rows bound for quarantine do not make a batch fresh
             )
             if newest is None or newest[0] is None:
                 report.warnings.append(f"{rule.id}: no value of {rule.columns[0]} to measure")

@@ -18,7 +18,10 @@ from aiready.sqltext import lit as lit
 _INT = r"[+-]?[0-9]+"
 _FLOAT = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_TS = _DATE + r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?"
+# an offset is at most ±18:00 with minutes 00-59 (ISO 8601, java.time): +24:00 or +00:60 would
+# otherwise be read as some other instant
+_OFFSET = r"[+-]((0[0-9]|1[0-7])(:?[0-5][0-9])?|18(:?00)?)"
+_TS = _DATE + r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?(Z|z|" + _OFFSET + ")?"
 
 
 def cast_ok(column: Column, s: str) -> str:
@@ -36,8 +39,11 @@ def cast_ok(column: Column, s: str) -> str:
         return f"(regexp_full_match({s}, {lit(_INT)}) AND TRY_CAST({s} AS {t}) IS NOT NULL)"
     if column.family == "decimal":
         scale = column.scale or 0
+        # trailing zeros are exact (123.450 is a DECIMAL(5,2)), as 517.0 is an integer
         shape = (
-            _INT if scale == 0 else rf"[+-]?([0-9]+(\.[0-9]{{0,{scale}}})?|\.[0-9]{{1,{scale}}})"
+            r"[+-]?[0-9]+(\.0*)?"
+            if scale == 0
+            else rf"[+-]?([0-9]+(\.[0-9]{{0,{scale}}}0*)?|\.[0-9]{{1,{scale}}}0*)"
         )
         return f"(regexp_full_match({s}, {lit(shape)}) AND TRY_CAST({s} AS {t}) IS NOT NULL)"
     if column.family == "float":
