@@ -294,3 +294,32 @@ def test_freshness_is_measured_on_rows_that_pass(make_workspace: WorkspaceFactor
     [report] = refine(ws).reports
     fresh = next(r for r in report.rules if r.rule == "day.freshness")
     assert fresh.failed == 1 and any(w.startswith("stale:") for w in report.warnings)
+
+
+@pytest.mark.parametrize(
+    ("spec", "good", "bad"),
+    [
+        (
+            "logicalType: timestamp",
+            ["2024-01-01T10:00:00.123456Z", "2024-01-01T10:00:00.123456000Z", "2024-01-01 10:00"],
+            ["2024-01-01T10:00:00.123456789Z", "2024-01-01T10:00:00.0000001Z"],
+        ),
+        (
+            "logicalType: timestamp\n"
+            'logicalTypeOptions: {format: "yyyy-MM-dd HH:mm:ss.SSSSSSSSSXXX"}',
+            ["2024-01-01 10:00:00.123456000Z"],
+            ["2024-01-01 10:00:00.123456789Z", "2024-01-01 10:00:00.000000001+02:00"],
+        ),
+    ],
+)
+def test_timestamps_past_the_microsecond_are_refused_not_cut(
+    make_workspace: WorkspaceFactory, spec: str, good: list[str], bad: list[str]
+) -> None:
+    """Found by an adversarial run: .123456789 reached silver as .123456, silently."""
+    csv = "id,at\n" + "".join(f"{i},{v}\n" for i, v in enumerate(good + bad, start=1))
+    ws = make_workspace(contract=one_column("at", spec), files={"data/a.csv": csv})
+    refine(ws)
+    assert silver(ws).num_rows == len(good)
+    assert reasons(ws) == {len(good) + i: {"at.type"} for i in range(1, len(bad) + 1)}
+    message = ws.quarantine("payments")[0]["_reasons"][0]["message"]
+    assert "to the microsecond at most" in message

@@ -391,3 +391,30 @@ def test_columns_that_differ_only_in_case_are_refused_as_ingest_refuses_them(
     with pytest.raises(SourceError, match="differ only in case") as err:
         infer_file(path)
     assert err.value.attrs()["file"] == str(path)
+
+
+def test_a_json_field_with_no_name_is_a_malformed_record(tmp_path: Path) -> None:
+    """Found by an adversarial run: an empty JSON key reached the profiler's SQL (exit 3)."""
+    path = tmp_path / "keys.jsonl"
+    path.write_text('{"": 1, "x": 2}\n{"x": 3}\n{" ": 4, "x": 5}\n{"x": 6}\n')
+    draft = infer_file(path)
+    assert list(props(draft)) == ["x"] and "2 unparsable records" in draft.text
+    ws = refine_with(tmp_path / "ws", draft, {"keys.jsonl": path})
+    assert sorted(
+        r["x"] for r in delta.dataset(ws.paths.table("silver", "keys")).to_table().to_pylist()
+    ) == [3, 6]
+    held = {r["_source_row"]: r["_reasons"][0]["message"] for r in ws.quarantine("keys")}
+    assert set(held) == {1, 3} and all("no name" in m for m in held.values())
+
+
+def test_nanosecond_timestamps_stay_text(tmp_path: Path) -> None:
+    """Silver keeps microseconds: a draft must not promise timestamps that would be cut."""
+    path = tmp_path / "ns.csv"
+    path.write_text(
+        "id,at,us\n1,2024-01-01T00:00:00.123456789Z,2024-01-01T00:00:00.5Z\n"
+        "2,2024-01-02T00:00:00.000000001Z,2024-01-02T00:00:00.123456Z\n"
+    )
+    p = props(infer_file(path))
+    assert p["at"]["logicalType"] == "string" and p["us"]["logicalType"] == "timestamp"
+    ws = refine_with(tmp_path / "ws", infer_file(path), {"ns.csv": path})
+    assert_nothing_quarantined(ws, "ns", 2)

@@ -113,8 +113,8 @@ def date_pattern(jdk: str) -> DatePattern:
             full = _DIGITS.get(field)
             if full is not None and field != "year" and n > full:
                 raise ValueError(f"{text!r} in {jdk!r}: names of months and days are not supported")
-            if field == "fraction":
-                regex.append(f"([0-9]{{{n}}})")
+            if field == "fraction":  # stored to the microsecond: digits past six are zeros
+                regex.append(f"([0-9]{{{min(n, 6)}}}0{{{max(n - 6, 0)}}})")
                 widths.append(None)
             elif full is not None and n == 1:
                 regex.append(f"([0-9]{{1,{full}}})")

@@ -396,6 +396,9 @@ def _read_jsonl(path: Path, data: bytes) -> ParsedFile:
         if reserved:
             builder.add(row, {}, line, f"reserved field names {sorted(reserved)}")
             continue
+        if any(not str(k).strip() for k in record):  # no column can be named "" or " "
+            builder.add(row, {}, line, "a field has no name (an empty or blank key)")
+            continue
         builder.add(row, {str(k): _json_value(v) for k, v in record.items()}, line, None)
     return ParsedFile(path, list(builder.columns), builder.table())
 

@@ -424,7 +424,8 @@ def _kind_phrase(col: Column | None) -> str:
         "float": "a finite number",
         "boolean": "a boolean (true/false/1/0)",
         "date": f"a date ({col.format.jdk if col.format else 'YYYY-MM-DD'})",
-        "timestamp": f"a timestamp ({col.format.jdk if col.format else 'ISO 8601'})",
+        "timestamp": f"a timestamp ({col.format.jdk if col.format else 'ISO 8601'}) "
+        "to the microsecond at most",
         "json": "strict JSON",
     }
     phrase = f"{names.get(col.family, col.family)} ({col.sql_type})"

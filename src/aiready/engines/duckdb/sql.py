@@ -21,7 +21,10 @@ _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 # an offset is at most ±18:00 with minutes 00-59 (ISO 8601, java.time): +24:00 or +00:60 would
 # otherwise be read as some other instant
 _OFFSET = r"[+-]((0[0-9]|1[0-7])(:?[0-5][0-9])?|18(:?00)?)"
-_TS = _DATE + r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?(Z|z|" + _OFFSET + ")?"
+# timestamps are stored to the microsecond: digits past the sixth may only be zeros, so no
+# instant is silently cut (.123456789 is refused, as 517.5 is for an integer)
+_FRACTION = r"\.[0-9]{1,6}0{0,3}"
+_TS = _DATE + r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(" + _FRACTION + r")?)?)?(Z|z|" + _OFFSET + ")?"
 
 
 def cast_ok(column: Column, s: str) -> str:
