@@ -354,6 +354,58 @@ def test_pydantic_model_source_runs_and_validates_rows(tmp_path: Path) -> None:
     assert "email.unique" in (model.__doc__ or "")
 
 
+SHADOWS = [
+    # what a generated module could import or use in a class body, and its private aliases
+    *("datetime", "date", "time", "decimal", "Decimal", "typing", "Any", "Optional", "Literal"),
+    *("Annotated", "pydantic", "BaseModel", "ConfigDict", "Field", "model_config", "builtins"),
+    *("int", "float", "bool", "str", "dict", "list", "None", "True"),
+    *("_dt", "_decimal", "_Any", "_Literal", "_BaseModel", "_ConfigDict", "_Field", "_int", "_str"),
+]
+# logicalType (and options), a value the model accepts, a value it rejects
+TYPED: list[tuple[dict[str, Any], Any, Any]] = [
+    ({"logicalType": "integer"}, 1, "one"),
+    ({"logicalType": "number", "physicalType": "DECIMAL(6,2)"}, "1.25", "1.234"),
+    ({"logicalType": "number", "physicalType": "DOUBLE"}, 0.5, "half"),
+    ({"logicalType": "boolean"}, True, "maybe"),
+    ({"logicalType": "date"}, "2026-01-31", "2026-02-30"),
+    ({"logicalType": "timestamp"}, "2026-01-31T10:00:00+00:00", "soon"),
+    ({"logicalType": "string", "logicalTypeOptions": {"maxLength": 3}}, "abc", "abcd"),
+    (
+        {
+            "logicalType": "string",
+            "quality": [
+                {"metric": "invalidValues", "arguments": {"validValues": ["x", "y"]}, "mustBe": 0}
+            ],
+        },
+        "x",
+        "z",
+    ),
+    ({"logicalType": "object"}, {"k": 1}, "text"),
+    ({"logicalType": "array"}, [1], "text"),
+]
+
+
+def test_pydantic_module_runs_whatever_the_columns_are_named(tmp_path: Path) -> None:
+    # each name shadows first; then a column of every type, whose annotation and _Field come after
+    columns = [(n, *TYPED[i % len(TYPED)]) for i, n in enumerate(SHADOWS)]
+    columns += [(f"last_{i}", *typed) for i, typed in enumerate(TYPED)]
+    properties = [{"name": n, **spec, "required": True} for n, spec, _, _ in columns]
+    contract = {
+        **yaml.safe_load(TWO_TABLES),
+        "schema": [{"name": "shadows", "properties": properties}],
+    }
+    loaded = load_contract(_write(tmp_path, yaml.safe_dump(contract, sort_keys=False)))
+    model = _import(tmp_path / "generated_shadows.py", export_contract(loaded, "pydantic")).Shadows
+    good = {n: value for n, _, value, _ in columns}
+    row = model.model_validate(good)
+    assert list(row.model_dump(by_alias=True)) == [n for n, *_ in columns]
+    for name, _, _, bad in columns:
+        with pytest.raises(pydantic.ValidationError):
+            model.model_validate({**good, name: bad})
+        with pytest.raises(pydantic.ValidationError):
+            model.model_validate({**good, name: None})
+
+
 def test_dbt_schema_maps_rules_to_tests_and_lists_the_rest(tmp_path: Path) -> None:
     loaded = load_contract(_write(tmp_path))
     doc = yaml.safe_load(export_contract(loaded, "dbt", dialect="snowflake"))
@@ -399,7 +451,7 @@ def test_two_objects_need_a_dataset_for_json_schema(tmp_path: Path) -> None:
     ddl = export_contract(loaded, "sql", dialect="postgres")
     assert ddl.count("CREATE TABLE") == 2 and 'PRIMARY KEY ("order_id", "line_no")' in ddl
     source = export_contract(loaded, "pydantic")
-    assert "class Lines(BaseModel)" in source and "class Notes(BaseModel)" in source
+    assert "class Lines(_BaseModel)" in source and "class Notes(_BaseModel)" in source
 
 
 @pytest.mark.parametrize(
