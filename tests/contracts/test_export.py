@@ -13,7 +13,9 @@ import duckdb
 import jsonschema
 import pydantic
 import pytest
+import sqlglot
 import yaml
+from sqlglot import exp
 
 from aiready.contracts import compile_contract, load_contract
 from aiready.contracts.export import SQL_DIALECTS, export_contract
@@ -173,6 +175,79 @@ def test_sql_round_trip_keeps_columns_types_required_and_key(
         assert obj.get("description") == originals[name].get("description")
 
 
+KEYWORDS = """\
+apiVersion: v3.1.0
+kind: DataContract
+id: urn:test:keywords
+name: keywords
+version: 1.0.0
+status: active
+schema:
+  - name: order
+    description: A table and columns named like SQL keywords.
+    properties:
+      - {name: user, logicalType: integer, primaryKey: true, logicalTypeOptions: {minimum: 1}}
+      - {name: order, logicalType: integer, required: true, logicalTypeOptions: {maximum: 99}}
+      - {name: group, logicalType: string, unique: true, logicalTypeOptions: {maxLength: 3}}
+      - name: check
+        logicalType: string
+        quality:
+          - {metric: invalidValues, arguments: {validValues: [a, b]}, mustBe: 0}
+      - {name: select, logicalType: boolean, description: a keyword}
+      - {name: a b, logicalType: number, physicalType: DOUBLE}
+      - name: MixedCase
+        logicalType: integer
+        quality:
+          # DuckDB SQL: an unquoted name matches the column whatever its case
+          - {type: sql, query: 'SELECT COUNT(*) FROM {object} WHERE mixedcase > 10', mustBe: 0}
+"""
+KEYWORD_COLUMNS = ["user", "order", "group", "check", "select", "a b", "MixedCase"]
+
+
+@pytest.mark.parametrize("dialect", SQL_DIALECTS)
+def test_sql_quotes_every_identifier_so_keywords_and_case_come_back_exact(
+    tmp_path: Path, dialect: str
+) -> None:
+    ddl = export_contract(load_contract(_write(tmp_path, KEYWORDS)), "sql", dialect=dialect)
+    statements = sqlglot.parse(ddl, read=dialect)
+    create = statements[0]
+    assert isinstance(create, exp.Create) and create.this.this.name == "order"
+    assert [c.name for c in create.find_all(exp.ColumnDef)] == KEYWORD_COLUMNS
+    assert all(i.quoted for s in statements if s for i in s.find_all(exp.Identifier))
+    # a CHECK names only the contract's columns, spelt exactly (never CURRENT_USER, never mixedcase)
+    referenced = {c.name for c in create.find_all(exp.Column)}
+    assert referenced <= set(KEYWORD_COLUMNS)
+    assert ("MixedCase" in referenced) == (dialect in ("duckdb", "postgres", "spark"))
+    draft = _write(tmp_path, to_yaml(import_sql(ddl, dialect=dialect)), "d.yaml")
+    assert [p["name"] for p in load_contract(draft).raw["schema"][0]["properties"]] == (
+        KEYWORD_COLUMNS
+    )
+    imported = compile_contract(load_contract(draft), "order")
+    assert imported.primary_key == ("user",)
+
+
+def test_duckdb_runs_keyword_ddl_and_its_checks_name_the_columns(tmp_path: Path) -> None:
+    con = duckdb.connect(":memory:")
+    con.execute(export_contract(load_contract(_write(tmp_path, KEYWORDS)), "sql", dialect="duckdb"))
+    names = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'order' ORDER BY column_index"
+    ).fetchall()
+    assert [n for (n,) in names] == KEYWORD_COLUMNS
+    good = {"user": 1, "order": 2, "group": "g", "check": "a", "MixedCase": 10}
+
+    def insert(row: dict[str, Any]) -> None:
+        columns = ", ".join(f'"{k}"' for k in row)
+        con.execute(f'INSERT INTO "order" ({columns}) VALUES (?, ?, ?, ?, ?)', list(row.values()))
+
+    insert(good)
+    for n, change in enumerate(
+        [{"user": 0}, {"order": 100}, {"group": "long"}, {"check": "z"}, {"MixedCase": 11}]
+    ):
+        with pytest.raises(duckdb.ConstraintException):
+            insert({**good, "user": 10 + n, "group": f"g{n}", **change})
+    assert con.execute('SELECT count(*) FROM "order"').fetchone() == (1,)
+
+
 def test_composite_key_keeps_its_positions(tmp_path: Path) -> None:
     ddl = export_contract(load_contract(_write(tmp_path, TWO_TABLES)), "sql", dataset="lines")
     assert ddl.count("CREATE TABLE") == 1
@@ -279,6 +354,58 @@ def test_pydantic_model_source_runs_and_validates_rows(tmp_path: Path) -> None:
     assert "email.unique" in (model.__doc__ or "")
 
 
+SHADOWS = [
+    # what a generated module could import or use in a class body, and its private aliases
+    *("datetime", "date", "time", "decimal", "Decimal", "typing", "Any", "Optional", "Literal"),
+    *("Annotated", "pydantic", "BaseModel", "ConfigDict", "Field", "model_config", "builtins"),
+    *("int", "float", "bool", "str", "dict", "list", "None", "True"),
+    *("_dt", "_decimal", "_Any", "_Literal", "_BaseModel", "_ConfigDict", "_Field", "_int", "_str"),
+]
+# logicalType (and options), a value the model accepts, a value it rejects
+TYPED: list[tuple[dict[str, Any], Any, Any]] = [
+    ({"logicalType": "integer"}, 1, "one"),
+    ({"logicalType": "number", "physicalType": "DECIMAL(6,2)"}, "1.25", "1.234"),
+    ({"logicalType": "number", "physicalType": "DOUBLE"}, 0.5, "half"),
+    ({"logicalType": "boolean"}, True, "maybe"),
+    ({"logicalType": "date"}, "2026-01-31", "2026-02-30"),
+    ({"logicalType": "timestamp"}, "2026-01-31T10:00:00+00:00", "soon"),
+    ({"logicalType": "string", "logicalTypeOptions": {"maxLength": 3}}, "abc", "abcd"),
+    (
+        {
+            "logicalType": "string",
+            "quality": [
+                {"metric": "invalidValues", "arguments": {"validValues": ["x", "y"]}, "mustBe": 0}
+            ],
+        },
+        "x",
+        "z",
+    ),
+    ({"logicalType": "object"}, {"k": 1}, "text"),
+    ({"logicalType": "array"}, [1], "text"),
+]
+
+
+def test_pydantic_module_runs_whatever_the_columns_are_named(tmp_path: Path) -> None:
+    # each name shadows first; then a column of every type, whose annotation and _Field come after
+    columns = [(n, *TYPED[i % len(TYPED)]) for i, n in enumerate(SHADOWS)]
+    columns += [(f"last_{i}", *typed) for i, typed in enumerate(TYPED)]
+    properties = [{"name": n, **spec, "required": True} for n, spec, _, _ in columns]
+    contract = {
+        **yaml.safe_load(TWO_TABLES),
+        "schema": [{"name": "shadows", "properties": properties}],
+    }
+    loaded = load_contract(_write(tmp_path, yaml.safe_dump(contract, sort_keys=False)))
+    model = _import(tmp_path / "generated_shadows.py", export_contract(loaded, "pydantic")).Shadows
+    good = {n: value for n, _, value, _ in columns}
+    row = model.model_validate(good)
+    assert list(row.model_dump(by_alias=True)) == [n for n, *_ in columns]
+    for name, _, _, bad in columns:
+        with pytest.raises(pydantic.ValidationError):
+            model.model_validate({**good, name: bad})
+        with pytest.raises(pydantic.ValidationError):
+            model.model_validate({**good, name: None})
+
+
 def test_dbt_schema_maps_rules_to_tests_and_lists_the_rest(tmp_path: Path) -> None:
     loaded = load_contract(_write(tmp_path))
     doc = yaml.safe_load(export_contract(loaded, "dbt", dialect="snowflake"))
@@ -322,9 +449,9 @@ def test_two_objects_need_a_dataset_for_json_schema(tmp_path: Path) -> None:
     with pytest.raises(ContractError, match="no schema object named 'nope'"):
         export_contract(loaded, "sql", dataset="nope")
     ddl = export_contract(loaded, "sql", dialect="postgres")
-    assert ddl.count("CREATE TABLE") == 2 and "PRIMARY KEY (order_id, line_no)" in ddl
+    assert ddl.count("CREATE TABLE") == 2 and 'PRIMARY KEY ("order_id", "line_no")' in ddl
     source = export_contract(loaded, "pydantic")
-    assert "class Lines(BaseModel)" in source and "class Notes(BaseModel)" in source
+    assert "class Lines(_BaseModel)" in source and "class Notes(_BaseModel)" in source
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,12 @@
 Written with a Jinja2 template; every value goes in through ``repr`` (a Python literal) and the
 result is parsed with ``ast`` before it is returned, so a description or a column name cannot
 break out of the code it sits in.
+
+The module binds every name its models use (builtins included) to a private alias such as ``_dt``
+or ``_Field``: a field is a name in the class body, so a column named ``datetime``, ``Field`` or
+``int`` would otherwise hide the import from every annotation and default after it. Field names
+never start with ``_`` (:func:`_py_name` strips it and keeps the column name as the alias), so no
+column can take an alias.
 """
 
 from __future__ import annotations
@@ -27,32 +33,36 @@ Each model accepts a row that passes the contract's row rules; the rules a singl
 (uniqueness, references, whole-batch checks) are listed in the model's docstring.
 """
 
-import datetime
-import decimal
-from typing import Any, Literal
+# Private aliases: a field may be named like any of these (datetime, Field, int, ...).
+import datetime as _dt
+import decimal as _decimal
+from builtins import bool as _bool, dict as _dict, float as _float, int as _int
+from builtins import list as _list, str as _str
+from typing import Any as _Any, Literal as _Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel as _BaseModel, ConfigDict as _ConfigDict, Field as _Field
 {% for model in models %}
 
 
-class {{ model.class_name }}(BaseModel):
+class {{ model.class_name }}(_BaseModel):
     """{{ model.doc }}"""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = _ConfigDict(populate_by_name=True)
 
 {% for f in model.fields %}
-    {{ f.name }}: {{ f.annotation }} = Field({{ f.args | join(", ") }})
+    {{ f.name }}: {{ f.annotation }} = _Field({{ f.args | join(", ") }})
 {% endfor %}
 {% endfor %}
 '''
 _PY_TYPES = {
-    "integer": "int",
-    "decimal": "decimal.Decimal",
-    "float": "float",
-    "boolean": "bool",
-    "date": "datetime.date",
-    "timestamp": "datetime.datetime",
-    "string": "str",
+    # the template's private aliases, never the plain names a field could hide
+    "integer": "_int",
+    "decimal": "_decimal.Decimal",
+    "float": "_float",
+    "boolean": "_bool",
+    "date": "_dt.date",
+    "timestamp": "_dt.datetime",
+    "string": "_str",
 }
 _FIELD_ARGS = {
     "minimum": "ge",
@@ -150,9 +160,9 @@ def _type(plan: ObjectPlan, col: Column) -> tuple[str, list[str]]:
     values = next((r.params["values"] for r in rules if r.kind == "valid_values"), None)
     if values is not None:
         literals = ", ".join(repr(v) for v in values if v is not None)
-        return f"Literal[{literals}]", []
+        return f"_Literal[{literals}]", []
     if col.family == "json":
-        return ("list[Any]" if plan.logical.get(col.name) == "array" else "dict[str, Any]"), []
+        return ("_list[_Any]" if plan.logical.get(col.name) == "array" else "_dict[_str, _Any]"), []
     args: list[str] = []
     if col.family == "decimal":
         precision, scale = (int(n) for n in re.findall(r"\d+", col.sql_type))

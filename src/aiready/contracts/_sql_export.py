@@ -1,5 +1,9 @@
 """CREATE TABLE from a compiled contract, built as a sqlglot tree and generated per dialect.
 
+Every identifier is quoted, in every dialect: a column named ``user``, ``order`` or ``a b`` then
+means that column wherever it stands (an unquoted ``user`` in a Postgres CHECK is CURRENT_USER),
+its case is kept, and no list of each engine's reserved words is needed.
+
 What each dialect can state differs; the table below is that difference, and a rule a dialect
 cannot state becomes a ``/* … */`` comment on the statement (never dropped silently).
 """
@@ -11,9 +15,7 @@ from typing import Any, Literal
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel
-from sqlglot.tokenizer_core import TokenType
 
 from aiready.contracts._export_plan import ObjectPlan, strict, why_not
 from aiready.contracts.rules import Column, Rule
@@ -56,29 +58,30 @@ def ddl(plans: list[ObjectPlan], dialect: str) -> str:
     traits = DIALECTS[dialect]
     statements: list[exp.Expr] = []
     for plan in plans:
-        statements.extend(_object_ddl(plan, dialect, traits))
-    # RAISE: a construct sqlglot cannot write in this dialect is an error, never left out quietly
+        statements.extend(_object_ddl(plan, traits))
+    # RAISE: a construct sqlglot cannot write in this dialect is an error, never left out quietly;
+    # identify: quote every identifier, those of a contract's SQL condition included
     return (
         "\n\n".join(
-            s.sql(dialect, pretty=True, unsupported_level=ErrorLevel.RAISE) + ";"
+            s.sql(dialect, pretty=True, identify=True, unsupported_level=ErrorLevel.RAISE) + ";"
             for s in statements
         )
         + "\n"
     )
 
 
-def _object_ddl(plan: ObjectPlan, dialect: str, traits: DialectTraits) -> list[exp.Expr]:
-    table = exp.Table(this=ident(plan.table, dialect))
-    defs: list[exp.Expr] = [_column_def(plan, c, dialect, traits) for c in plan.columns]
+def _object_ddl(plan: ObjectPlan, traits: DialectTraits) -> list[exp.Expr]:
+    table = exp.Table(this=ident(plan.table))
+    defs: list[exp.Expr] = [_column_def(plan, c, traits) for c in plan.columns]
     left_out: list[str] = []
     for rule in plan.rules():
-        expressed = _table_constraint(plan, rule, dialect, traits)
+        expressed = _table_constraint(plan, rule, traits)
         if isinstance(expressed, exp.Expr):
             defs.append(expressed)
         elif expressed is None:
             left_out.append(f"{rule.id}: {rule.description} ({why_not(rule, _gap(rule))})")
     if plan.compiled.primary_key:
-        pk = exp.PrimaryKey(expressions=[ident(c, dialect) for c in plan.compiled.primary_key])
+        pk = exp.PrimaryKey(expressions=[ident(c) for c in plan.compiled.primary_key])
         if traits.primary_key == "not_enforced":
             pk.set("options", [exp.var("NOT ENFORCED")])
         defs.append(pk)
@@ -98,7 +101,7 @@ def _object_ddl(plan: ObjectPlan, dialect: str, traits: DialectTraits) -> list[e
         )
     out: list[exp.Expr] = [create]
     if traits.comments == "statement":
-        out.extend(_comment_statements(plan, table, dialect))
+        out.extend(_comment_statements(plan, table))
     return out
 
 
@@ -116,7 +119,7 @@ def _gap(rule: Rule) -> str:
     return "this dialect has no CHECK constraint"
 
 
-def _column_def(plan: ObjectPlan, col: Column, dialect: str, traits: DialectTraits) -> exp.Expr:
+def _column_def(plan: ObjectPlan, col: Column, traits: DialectTraits) -> exp.Expr:
     constraints: list[exp.Expr] = []
     if plan.required(col.name):
         constraints.append(exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()))
@@ -126,7 +129,7 @@ def _column_def(plan: ObjectPlan, col: Column, dialect: str, traits: DialectTrai
     if col.description and traits.comments == "options":
         constraints.append(exp.ColumnConstraint(kind=_description(col.description)))
     return exp.ColumnDef(
-        this=ident(col.name, dialect),
+        this=ident(col.name),
         kind=column_type(plan, col, traits),
         constraints=constraints or None,
     )
@@ -140,7 +143,7 @@ def column_type(plan: ObjectPlan, col: Column, traits: DialectTraits) -> exp.Dat
 
 
 def _table_constraint(
-    plan: ObjectPlan, rule: Rule, dialect: str, traits: DialectTraits
+    plan: ObjectPlan, rule: Rule, traits: DialectTraits
 ) -> exp.Expr | Literal[True] | None:
     """A table constraint for ``rule``; True when a column already says it; None when it can't."""
     if rule.kind == "not_null" and strict(rule):
@@ -149,25 +152,25 @@ def _table_constraint(
         return True  # the PRIMARY KEY
     if rule.kind == "unique" and strict(rule) and traits.unique:
         return exp.UniqueColumnConstraint(
-            this=exp.Schema(expressions=[ident(c, dialect) for c in rule.columns])
+            this=exp.Schema(expressions=[ident(c) for c in rule.columns])
         )
-    condition = _check(rule, dialect) if traits.check and strict(rule) else None
+    condition = _check(plan, rule) if traits.check and strict(rule) else None
     if condition is None:
         return None
     return exp.Constraint(
-        this=ident(_constraint_name(rule.id), dialect),
+        this=ident(_constraint_name(rule.id)),
         expressions=[exp.CheckColumnConstraint(this=condition)],
     )
 
 
-def _check(rule: Rule, dialect: str) -> exp.Expr | None:
+def _check(plan: ObjectPlan, rule: Rule) -> exp.Expr | None:
     """The row condition a CHECK constraint states for ``rule`` (None: not a CHECK rule)."""
     if rule.kind == "sql_row":
         violating = sqlglot.parse_one(rule.params["condition"], dialect="duckdb")
-        return exp.not_(exp.paren(violating))
+        return exp.not_(exp.paren(_exact_columns(violating, plan)))
     parts: list[exp.Expr] = []
     for name in rule.columns:
-        column = exp.column(ident(name, dialect))
+        column = exp.column(ident(name))
         if rule.kind in ("range", "length"):
             subject = exp.Length(this=column) if rule.kind == "length" else column
             parts.extend(
@@ -182,13 +185,27 @@ def _check(rule: Rule, dialect: str) -> exp.Expr | None:
     return exp.and_(*parts) if parts else None
 
 
+def _exact_columns(condition: exp.Expr, plan: ObjectPlan) -> exp.Expr:
+    """``condition`` with each column spelt as the contract spells it.
+
+    The condition is DuckDB SQL, where ``Amount`` and ``"AMOUNT"`` both mean column ``amount``;
+    once quoted, other engines match the exact spelling, so the spelling must be the column's.
+    """
+    names = {c.name.lower(): c.name for c in plan.columns}
+    for column in condition.find_all(exp.Column):
+        exact = names.get(column.name.lower())
+        if exact is not None and not column.table:
+            column.set("this", exp.to_identifier(exact, quoted=True))
+    return condition
+
+
 def _description(text: str) -> exp.Properties:
     return exp.Properties(
         expressions=[exp.Property(this=exp.var("description"), value=exp.Literal.string(text))]
     )
 
 
-def _comment_statements(plan: ObjectPlan, table: exp.Table, dialect: str) -> list[exp.Expr]:
+def _comment_statements(plan: ObjectPlan, table: exp.Table) -> list[exp.Expr]:
     out: list[exp.Expr] = []
     if plan.description:
         out.append(
@@ -198,7 +215,7 @@ def _comment_statements(plan: ObjectPlan, table: exp.Table, dialect: str) -> lis
         )
     for col in plan.columns:
         if col.description:
-            target = exp.Column(this=ident(col.name, dialect), table=ident(plan.table, dialect))
+            target = exp.Column(this=ident(col.name), table=ident(plan.table))
             out.append(
                 exp.Comment(
                     this=target, kind="COLUMN", expression=exp.Literal.string(col.description)
@@ -216,19 +233,9 @@ def literal(value: Any) -> exp.Expr:
     return exp.Literal.string(str(value))
 
 
-def ident(name: str, dialect: str) -> exp.Identifier:
-    """An identifier, quoted only when the dialect would not read it back as written."""
-    try:
-        tokens = Dialect.get_or_raise(dialect).tokenize(name)
-    except sqlglot.errors.TokenError:
-        return exp.to_identifier(name, quoted=True)
-    plain = (
-        len(tokens) == 1
-        and tokens[0].token_type == TokenType.VAR
-        and tokens[0].text == name
-        and name == name.lower()
-    )
-    return exp.to_identifier(name, quoted=not plain)
+def ident(name: str) -> exp.Identifier:
+    """An identifier, always quoted: reserved words, spaces and case then need no special case."""
+    return exp.to_identifier(name, quoted=True)
 
 
 def _constraint_name(rule_id: str) -> str:
