@@ -67,9 +67,61 @@ schema:
 
 NOTE = "      - name: note\n        logicalType: string\n        description: free text\n"
 AMOUNT_OPTS = "logicalTypeOptions: {minimum: 0, maximum: 1000}"
+Case = tuple[str, str, str, str, bool, str]
+
+
+def retyped(old: str, physical: str, kind: str, breaking: bool, reason: str) -> Case:
+    """Column id (BIGINT), qty (INT) or amount (DECIMAL(10,2)) gets the number type ``physical``."""
+    if old in ("BIGINT", "INT"):
+        before = f"logicalType: integer\n        physicalType: {old}"
+        after = f"logicalType: number\n        physicalType: {physical}"
+        return (f"{old}→{physical}", before, after, kind, breaking, reason)
+    return (f"{old}→{physical}", old, physical, kind, breaking, reason)
+
+
+TYPE_CASES = [
+    retyped(
+        "BIGINT",
+        "DECIMAL(1,0)",
+        "type_narrowed",
+        True,
+        "BIGINT → DECIMAL(1,0) (BIGINT has up to 19 digits, DECIMAL(1,0) holds 1 before the point)",
+    ),
+    retyped("BIGINT", "DECIMAL(18,0)", "type_narrowed", True, "DECIMAL(18,0) holds 18 before"),
+    retyped(
+        "BIGINT", "DECIMAL(19,0)", "type_widened", False, "type widened: BIGINT → DECIMAL(19,0)"
+    ),
+    retyped(
+        "BIGINT", "DECIMAL(38,2)", "type_widened", False, "type widened: BIGINT → DECIMAL(38,2)"
+    ),
+    retyped("INT", "DECIMAL(10,0)", "type_widened", False, "type widened: INT → DECIMAL(10,0)"),
+    retyped("INT", "DECIMAL(9,0)", "type_narrowed", True, "INT has up to 10 digits"),
+    retyped("DECIMAL(10,2)", "DECIMAL(12,2)", "type_widened", False, "DECIMAL(12,2)"),
+    retyped("DECIMAL(10,2)", "DECIMAL(12,4)", "type_widened", False, "DECIMAL(12,4)"),
+    retyped(
+        "DECIMAL(10,2)",
+        "DECIMAL(11,4)",
+        "type_narrowed",
+        True,
+        "DECIMAL(10,2) → DECIMAL(11,4) (digits before the point 8 → 7)",
+    ),
+    retyped("DECIMAL(10,2)", "DECIMAL(12,1)", "type_narrowed", True, "decimal places 2 → 1"),
+    retyped(
+        "BIGINT",
+        "DOUBLE",
+        "type_narrowed",
+        True,
+        "BIGINT → DOUBLE (DOUBLE holds integers exactly only up to 2^53: 2^53+1 would be rounded)",
+    ),
+    retyped("INT", "DOUBLE", "type_widened", False, "type widened: INT → DOUBLE"),
+    retyped("INT", "FLOAT", "type_narrowed", True, "FLOAT holds integers exactly only up to 2^24"),
+    retyped("DECIMAL(10,2)", "DOUBLE", "type_widened", False, "DECIMAL(10,2) → DOUBLE"),
+    retyped("DECIMAL(10,2)", "FLOAT", "type_narrowed", True, "FLOAT keeps 6 significant digits"),
+]
+"""Numbers: widened only when the new type holds every value of the old one."""
 
 # (case id, text replaced, replacement, expected kind, breaking, reason contains)
-CASES = [
+CASES: list[Case] = [
     ("removed column", NOTE, "", "column_removed", True, "column note removed"),
     (
         "renamed column (same position, same definition)",
@@ -127,6 +179,7 @@ CASES = [
         False,
         "DECIMAL(10,2) → DECIMAL(14,4)",
     ),
+    *TYPE_CASES,
     (
         "nullable → required",
         "- name: note\n        logicalType: string\n",
@@ -554,3 +607,24 @@ def test_range_and_equality_thresholds(
     [change] = diff_texts(tmp_path, before, after).changes
     assert (change.kind, change.breaking) == (kind, KINDS[kind])
     assert change.reason.startswith(f"{op} {word}: ")
+
+
+def test_types_are_judged_as_silver_stores_them(tmp_path: Path) -> None:
+    """``logicalType: integer`` alone is BIGINT in silver, ``number`` alone DOUBLE."""
+    bare = BASE.replace("        physicalType: INT\n", "")
+    [change] = diff_texts(
+        tmp_path,
+        bare,
+        bare.replace(
+            "name: qty\n        logicalType: integer", "name: qty\n        logicalType: number"
+        ),
+    ).changes
+    assert (change.kind, change.breaking) == ("type_narrowed", True)
+    assert change.reason.startswith("type narrowed: BIGINT → DOUBLE (DOUBLE holds integers")
+    precision = "customProperties: [{property: precision, value: 20}]"
+    wide = bare.replace(
+        "name: qty\n        logicalType: integer",
+        f"name: qty\n        logicalType: number\n        {precision}",
+    )
+    [change] = diff_texts(tmp_path, bare, wide).changes
+    assert (change.kind, change.reason) == ("type_widened", "type widened: BIGINT → DECIMAL(20,0)")
