@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+import aiready
 from aiready.contracts import load_contract
 from aiready.contracts.diff import KINDS, ContractDiff, diff_contracts
+from aiready.contracts.importer import to_yaml
 from aiready.errors import ContractError
 
 BASE = """\
@@ -67,6 +69,8 @@ schema:
 
 NOTE = "      - name: note\n        logicalType: string\n        description: free text\n"
 AMOUNT_OPTS = "logicalTypeOptions: {minimum: 0, maximum: 1000}"
+PK = "        physicalType: BIGINT\n        primaryKey: true\n"
+
 Case = tuple[str, str, str, str, bool, str]
 
 
@@ -180,6 +184,14 @@ CASES: list[Case] = [
         "DECIMAL(10,2) → DECIMAL(14,4)",
     ),
     *TYPE_CASES,
+    (
+        "required spelt out on the primary key",
+        PK,
+        PK + "        required: true\n",
+        "documentation",
+        False,
+        "required spelt out: id was never null already (primary key)",
+    ),
     (
         "nullable → required",
         "- name: note\n        logicalType: string\n",
@@ -628,3 +640,52 @@ def test_types_are_judged_as_silver_stores_them(tmp_path: Path) -> None:
     )
     [change] = diff_texts(tmp_path, bare, wide).changes
     assert (change.kind, change.reason) == ("type_widened", "type widened: BIGINT → DECIMAL(20,0)")
+
+
+def test_required_on_a_primary_key_column_changes_no_rule(tmp_path: Path) -> None:
+    """A primary-key column is never null either way: dropping ``required`` breaks nothing."""
+    spelt = BASE.replace(PK, PK + "        required: true\n")
+    [change] = diff_texts(tmp_path, spelt, BASE).changes
+    assert (change.kind, change.breaking) == ("documentation", False)
+    assert change.reason == "required dropped: id is still never null (primary key)"
+    nullable = BASE.replace(PK, "        physicalType: BIGINT\n")
+    kinds = [(c.kind, c.breaking) for c in diff_texts(tmp_path, nullable, spelt).changes]
+    assert kinds == [("primary_key_changed", True), ("required_added", True)]  # id was nullable
+
+
+ROUND_TRIP = """\
+apiVersion: v3.1.0
+kind: DataContract
+id: orders
+name: orders
+version: 1.0.0
+status: active
+schema:
+  - name: orders
+    physicalType: table
+    properties:
+      - {name: id, logicalType: integer, physicalType: BIGINT, primaryKey: true}
+      - {name: amount, logicalType: number, physicalType: "DECIMAL(10,2)", required: true}
+      - {name: qty, logicalType: integer, physicalType: INT}
+      - {name: code, logicalType: string, unique: true}
+      - {name: note, logicalType: string, description: free text}
+"""
+
+
+def test_a_contract_and_its_sql_export_imported_back_have_no_breaking_change(
+    tmp_path: Path,
+) -> None:
+    """The DDL makes the primary key NOT NULL, so the import spells ``required: true`` on it."""
+    original = load_contract(write(tmp_path, "orders.odcs.yaml", ROUND_TRIP))
+    draft = aiready.import_sql(aiready.export_contract(original, "sql"))
+    draft["id"] = original.raw["id"]  # an import is a draft with an id of its own
+    back = load_contract(write(tmp_path, "back.odcs.yaml", to_yaml(draft)))
+    result = diff_contracts(original, back)
+    assert not result.breaking, result.text()
+    assert back.raw["schema"][0]["properties"][0]["required"] is True
+    assert [(c.path, c.reason) for c in result.changes if c.path.endswith(".required")] == [
+        (
+            "schema[0].properties[0].required",
+            "required spelt out: id was never null already (primary key)",
+        )
+    ]

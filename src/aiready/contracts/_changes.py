@@ -292,7 +292,7 @@ def _property(old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...
         stored = f"{old.get('physicalName') or old.get('name')} → {new.get('physicalName') or name}"
         yield change("column_renamed", where, f"stored column {stored}")
     yield from _column_type(old, new, at)
-    yield from _flag(old, new, at, "required", f"{name} is now required", f"{name} may be null")
+    yield from _required(old, new, at)
     if not (old.get("primaryKey") or new.get("primaryKey")):
         yield from _flag(
             old, new, at, "unique", f"{name} must be unique", f"{name} need not be unique"
@@ -308,6 +308,29 @@ def _property(old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...
         old.get("customProperties"), new.get("customProperties"), yaml_path(at), _SIZES
     )
     yield from _rest(old, new, handled, at)
+
+
+def _required(old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...]) -> Changes:
+    """``required`` as the gate reads it: a primary-key column is never null, required or not.
+
+    The compiler gives a primary-key column a not-null rule either way, and SQL export → import
+    spells it ``required: true`` (a PRIMARY KEY column is NOT NULL), so setting or dropping the
+    flag on a column that is in the key before (added) or after (dropped) changes no rule.
+    A change of the key itself is ``primary_key_changed``.
+    """
+    name = new.get("name")
+    before, after = bool(old.get("required")), bool(new.get("required"))
+    if before == after:
+        return
+    where = yaml_path((*at, "required"))
+    if after and old.get("primaryKey"):
+        reason = f"required spelt out: {name} was never null already (primary key)"
+        yield change("documentation", where, reason, before, after)
+    elif before and new.get("primaryKey"):
+        reason = f"required dropped: {name} is still never null (primary key)"
+        yield change("documentation", where, reason, before, after)
+    else:
+        yield from _flag(old, new, at, "required", f"{name} is now required", f"{name} may be null")
 
 
 def _flag(

@@ -24,7 +24,7 @@ type_changed               yes       another family (string→integer, integer�
 type_widened               no        int→bigint, float→double, a decimal or float that holds every
                                      old value (bigint→decimal(19,0), int→double, decimal(10,2)→
                                      decimal(12,4), decimal(15,2)→double)
-required_added             yes       nullable → required
+required_added             yes       nullable → required (a primary-key column is never null)
 required_removed           no        required → nullable
 unique_added / _removed    yes / no  ``unique`` set / cleared
 primary_key_changed        yes       the primary key columns (or their order) differ
@@ -51,7 +51,8 @@ purpose_added              no        a value joined it
 sla_stricter               yes       a new SLA, freshness/latency lowered, retention raised
 sla_looser                 no        an SLA removed, freshness/latency raised, retention lowered
 documentation              no        description, tags, team, support, examples, names for people;
-                                     a type spelt differently
+                                     ``required`` set or cleared on a primary-key column; a type
+                                     spelt differently
 not_classified             yes       any other difference: reason "not classified"
 =========================  ========  ==============================================================
 
