@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+import aiready
 from aiready.contracts import load_contract
 from aiready.contracts.diff import KINDS, ContractDiff, diff_contracts
+from aiready.contracts.importer import to_yaml
 from aiready.errors import ContractError
 
 BASE = """\
@@ -67,9 +69,63 @@ schema:
 
 NOTE = "      - name: note\n        logicalType: string\n        description: free text\n"
 AMOUNT_OPTS = "logicalTypeOptions: {minimum: 0, maximum: 1000}"
+PK = "        physicalType: BIGINT\n        primaryKey: true\n"
+
+Case = tuple[str, str, str, str, bool, str]
+
+
+def retyped(old: str, physical: str, kind: str, breaking: bool, reason: str) -> Case:
+    """Column id (BIGINT), qty (INT) or amount (DECIMAL(10,2)) gets the number type ``physical``."""
+    if old in ("BIGINT", "INT"):
+        before = f"logicalType: integer\n        physicalType: {old}"
+        after = f"logicalType: number\n        physicalType: {physical}"
+        return (f"{old}→{physical}", before, after, kind, breaking, reason)
+    return (f"{old}→{physical}", old, physical, kind, breaking, reason)
+
+
+TYPE_CASES = [
+    retyped(
+        "BIGINT",
+        "DECIMAL(1,0)",
+        "type_narrowed",
+        True,
+        "BIGINT → DECIMAL(1,0) (BIGINT has up to 19 digits, DECIMAL(1,0) holds 1 before the point)",
+    ),
+    retyped("BIGINT", "DECIMAL(18,0)", "type_narrowed", True, "DECIMAL(18,0) holds 18 before"),
+    retyped(
+        "BIGINT", "DECIMAL(19,0)", "type_widened", False, "type widened: BIGINT → DECIMAL(19,0)"
+    ),
+    retyped(
+        "BIGINT", "DECIMAL(38,2)", "type_widened", False, "type widened: BIGINT → DECIMAL(38,2)"
+    ),
+    retyped("INT", "DECIMAL(10,0)", "type_widened", False, "type widened: INT → DECIMAL(10,0)"),
+    retyped("INT", "DECIMAL(9,0)", "type_narrowed", True, "INT has up to 10 digits"),
+    retyped("DECIMAL(10,2)", "DECIMAL(12,2)", "type_widened", False, "DECIMAL(12,2)"),
+    retyped("DECIMAL(10,2)", "DECIMAL(12,4)", "type_widened", False, "DECIMAL(12,4)"),
+    retyped(
+        "DECIMAL(10,2)",
+        "DECIMAL(11,4)",
+        "type_narrowed",
+        True,
+        "DECIMAL(10,2) → DECIMAL(11,4) (digits before the point 8 → 7)",
+    ),
+    retyped("DECIMAL(10,2)", "DECIMAL(12,1)", "type_narrowed", True, "decimal places 2 → 1"),
+    retyped(
+        "BIGINT",
+        "DOUBLE",
+        "type_narrowed",
+        True,
+        "BIGINT → DOUBLE (DOUBLE holds integers exactly only up to 2^53: 2^53+1 would be rounded)",
+    ),
+    retyped("INT", "DOUBLE", "type_widened", False, "type widened: INT → DOUBLE"),
+    retyped("INT", "FLOAT", "type_narrowed", True, "FLOAT holds integers exactly only up to 2^24"),
+    retyped("DECIMAL(10,2)", "DOUBLE", "type_widened", False, "DECIMAL(10,2) → DOUBLE"),
+    retyped("DECIMAL(10,2)", "FLOAT", "type_narrowed", True, "FLOAT keeps 6 significant digits"),
+]
+"""Numbers: widened only when the new type holds every value of the old one."""
 
 # (case id, text replaced, replacement, expected kind, breaking, reason contains)
-CASES = [
+CASES: list[Case] = [
     ("removed column", NOTE, "", "column_removed", True, "column note removed"),
     (
         "renamed column (same position, same definition)",
@@ -126,6 +182,15 @@ CASES = [
         "type_widened",
         False,
         "DECIMAL(10,2) → DECIMAL(14,4)",
+    ),
+    *TYPE_CASES,
+    (
+        "required spelt out on the primary key",
+        PK,
+        PK + "        required: true\n",
+        "documentation",
+        False,
+        "required spelt out: id was never null already (primary key)",
     ),
     (
         "nullable → required",
@@ -554,3 +619,73 @@ def test_range_and_equality_thresholds(
     [change] = diff_texts(tmp_path, before, after).changes
     assert (change.kind, change.breaking) == (kind, KINDS[kind])
     assert change.reason.startswith(f"{op} {word}: ")
+
+
+def test_types_are_judged_as_silver_stores_them(tmp_path: Path) -> None:
+    """``logicalType: integer`` alone is BIGINT in silver, ``number`` alone DOUBLE."""
+    bare = BASE.replace("        physicalType: INT\n", "")
+    [change] = diff_texts(
+        tmp_path,
+        bare,
+        bare.replace(
+            "name: qty\n        logicalType: integer", "name: qty\n        logicalType: number"
+        ),
+    ).changes
+    assert (change.kind, change.breaking) == ("type_narrowed", True)
+    assert change.reason.startswith("type narrowed: BIGINT → DOUBLE (DOUBLE holds integers")
+    precision = "customProperties: [{property: precision, value: 20}]"
+    wide = bare.replace(
+        "name: qty\n        logicalType: integer",
+        f"name: qty\n        logicalType: number\n        {precision}",
+    )
+    [change] = diff_texts(tmp_path, bare, wide).changes
+    assert (change.kind, change.reason) == ("type_widened", "type widened: BIGINT → DECIMAL(20,0)")
+
+
+def test_required_on_a_primary_key_column_changes_no_rule(tmp_path: Path) -> None:
+    """A primary-key column is never null either way: dropping ``required`` breaks nothing."""
+    spelt = BASE.replace(PK, PK + "        required: true\n")
+    [change] = diff_texts(tmp_path, spelt, BASE).changes
+    assert (change.kind, change.breaking) == ("documentation", False)
+    assert change.reason == "required dropped: id is still never null (primary key)"
+    nullable = BASE.replace(PK, "        physicalType: BIGINT\n")
+    kinds = [(c.kind, c.breaking) for c in diff_texts(tmp_path, nullable, spelt).changes]
+    assert kinds == [("primary_key_changed", True), ("required_added", True)]  # id was nullable
+
+
+ROUND_TRIP = """\
+apiVersion: v3.1.0
+kind: DataContract
+id: orders
+name: orders
+version: 1.0.0
+status: active
+schema:
+  - name: orders
+    physicalType: table
+    properties:
+      - {name: id, logicalType: integer, physicalType: BIGINT, primaryKey: true}
+      - {name: amount, logicalType: number, physicalType: "DECIMAL(10,2)", required: true}
+      - {name: qty, logicalType: integer, physicalType: INT}
+      - {name: code, logicalType: string, unique: true}
+      - {name: note, logicalType: string, description: free text}
+"""
+
+
+def test_a_contract_and_its_sql_export_imported_back_have_no_breaking_change(
+    tmp_path: Path,
+) -> None:
+    """The DDL makes the primary key NOT NULL, so the import spells ``required: true`` on it."""
+    original = load_contract(write(tmp_path, "orders.odcs.yaml", ROUND_TRIP))
+    draft = aiready.import_sql(aiready.export_contract(original, "sql"))
+    draft["id"] = original.raw["id"]  # an import is a draft with an id of its own
+    back = load_contract(write(tmp_path, "back.odcs.yaml", to_yaml(draft)))
+    result = diff_contracts(original, back)
+    assert not result.breaking, result.text()
+    assert back.raw["schema"][0]["properties"][0]["required"] is True
+    assert [(c.path, c.reason) for c in result.changes if c.path.endswith(".required")] == [
+        (
+            "schema[0].properties[0].required",
+            "required spelt out: id was never null already (primary key)",
+        )
+    ]

@@ -93,6 +93,23 @@ def test_a_compatible_change_evolves_silver_without_a_rebuild(
     assert sorted(int(r["id"]) for r in silver_rows(ws)) == [1, 2, 3]  # type: ignore[call-overload]
 
 
+def test_required_on_the_key_applies_but_bigint_to_double_needs_a_major(
+    make_workspace: WorkspaceFactory,
+) -> None:
+    """SQL export → import spells ``required`` on the key: no rule changes, nothing refused."""
+    ws = refined(make_workspace)
+    edit(ws, "        primaryKey: true\n", "        primaryKey: true\n        required: true\n")
+    (ws.root / "data/b.csv").write_text("id,amount,currency\n3,4,EUR\n")
+    ws.ingest()
+    [result] = ws.refine()
+    assert result.passed and not result.rebuilt and not result.schema_changes
+    before = silver_version(ws)
+    edit(ws, "- name: id\n        logicalType: integer", "- name: id\n        logicalType: number")
+    with pytest.raises(ContractError, match=r"BIGINT → DOUBLE \(DOUBLE holds integers exactly"):
+        ws.refine()
+    assert silver_version(ws) == before
+
+
 def test_a_raised_major_rebuilds_silver_from_bronze_recorded_in_mlflow_and_lineage(
     make_workspace: WorkspaceFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

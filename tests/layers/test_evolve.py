@@ -22,6 +22,11 @@ schema:
       - {name: id, logicalType: integer, primaryKey: true}
       - {name: qty, logicalType: integer}
 """
+INT_QTY = QTY.replace(
+    "{name: qty, logicalType: integer}", "{name: qty, logicalType: integer, physicalType: INT}"
+)
+"""qty as INT: every INT is a DOUBLE, so integer → number widens (a BIGINT would not: 2**53+1)."""
+TO_NUMBER = ("logicalType: integer, physicalType: INT", "logicalType: number")
 
 
 def contract_path(ws: Workspace) -> Path:
@@ -55,17 +60,17 @@ def by_id(ws: Workspace, column: str) -> dict[int, object]:
 
 
 def test_widening_then_replay_keeps_the_fraction_exactly(make_workspace: WorkspaceFactory) -> None:
-    ws = make_workspace(contract=QTY, files={"data/a.csv": "id,qty\n1,2\n2,1.5\n"})
+    ws = make_workspace(contract=INT_QTY, files={"data/a.csv": "id,qty\n1,2\n2,1.5\n"})
     ws.ingest()
     ws.refine()
     assert by_id(ws, "qty") == {1: 2}
-    edit_contract(ws, "name: qty, logicalType: integer", "name: qty, logicalType: number")
+    edit_contract(ws, *TO_NUMBER)
     [result] = ws.refine(replay_quarantine=True)
     assert result.replay is not None and result.replay.released == 1
     assert by_id(ws, "qty") == {1: 2.0, 2: 1.5}  # was {1: 2, 2: 1}: a silent lossy cast
     assert pa.types.is_floating(silver_type(ws, "qty"))
     assert [(c.column, c.kind, c.old) for c in result.schema_changes] == [
-        ("qty", "widened", "int64")
+        ("qty", "widened", "int32")
     ]
     (ws.root / "data/b.csv").write_text("id,qty\n3,0.25\n")  # the next run used to fail
     ws.ingest()
@@ -76,11 +81,11 @@ def test_widening_then_replay_keeps_the_fraction_exactly(make_workspace: Workspa
 def test_widening_is_one_recorded_delta_commit_and_history_keeps_the_old_type(
     make_workspace: WorkspaceFactory,
 ) -> None:
-    ws = make_workspace(contract=QTY, files={"data/a.csv": "id,qty\n1,2\n2,7\n"})
+    ws = make_workspace(contract=INT_QTY, files={"data/a.csv": "id,qty\n1,2\n2,7\n"})
     ws.ingest()
     ws.refine()
     before = DeltaTable(str(ws.paths.table("silver", "payments"))).version()
-    edit_contract(ws, "name: qty, logicalType: integer", "name: qty, logicalType: number")
+    edit_contract(ws, *TO_NUMBER)
     (ws.root / "data/b.csv").write_text("id,qty\n3,0.5\n")
     ws.ingest()
     ws.refine()
@@ -88,11 +93,11 @@ def test_widening_is_one_recorded_delta_commit_and_history_keeps_the_old_type(
     widen = [h for h in dt.history() if "aiready.schema_change" in h]
     assert len(widen) == 1 and widen[0]["version"] == before + 1
     assert json.loads(widen[0]["aiready.schema_change"]) == [
-        {"column": "qty", "kind": "widened", "old": "int64", "new": "double"}
+        {"column": "qty", "kind": "widened", "old": "int32", "new": "double"}
     ]
     assert by_id(ws, "qty") == {1: 2.0, 2: 7.0, 3: 0.5}
     old = DeltaTable(str(ws.paths.table("silver", "payments")), version=before)
-    assert old.to_pyarrow_table().column("qty").type == pa.int64()
+    assert old.to_pyarrow_table().column("qty").type == pa.int32()
 
 
 def test_decimal_widening_and_a_new_optional_column(make_workspace: WorkspaceFactory) -> None:
@@ -168,6 +173,7 @@ def test_a_widening_that_would_round_an_existing_value_is_refused(
     ws = make_workspace(contract=QTY, files={"data/a.csv": f"id,qty\n1,{big}\n"})
     ws.ingest()
     ws.refine()
+    forget_applied_contracts(ws)  # else the diff refuses BIGINT → DOUBLE before evolve looks
     edit_contract(ws, "name: qty, logicalType: integer", "name: qty, logicalType: number")
     (ws.root / "data/b.csv").write_text("id,qty\n2,0.5\n")
     ws.ingest()

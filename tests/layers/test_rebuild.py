@@ -137,15 +137,18 @@ def test_rebuild_twice_is_idempotent(make_workspace: WorkspaceFactory) -> None:
 def test_rejected_rows_stay_rejected_released_ones_reopen(
     make_workspace: WorkspaceFactory,
 ) -> None:
-    ws = make_workspace(contract=INTEGER)
+    number = "name: qty, logicalType: number"
+    # qty as INT: INT → DOUBLE widens, BIGINT → DOUBLE would not (2**53+1 is rounded)
+    int_qty = "name: qty, logicalType: integer, physicalType: INT"
+    ws = make_workspace(contract=NUMBER.replace(number, int_qty))
     ingest_in_order(ws)
     ws.refine()  # 1.5, x, 0.25 quarantined
     ws.reject("payments", by="bob", rows=[(_batch_of(ws, 3), 3)])  # the 'x'
     contract = ws.root / "contracts/payments.odcs.yaml"
-    contract.write_text(contract.read_text().replace("logicalType: integer", "logicalType: number"))
+    contract.write_text(contract.read_text().replace(int_qty, number))
     [replayed] = ws.refine(replay_quarantine=True)  # widening: 1.5 and 0.25 released
     assert replayed.replay is not None and replayed.replay.released == 2
-    contract.write_text(contract.read_text().replace("logicalType: number", "logicalType: integer"))
+    contract.write_text(contract.read_text().replace(number, int_qty))
     raise_major(ws)
     ws.refine("payments", rebuild=True)
     status = {

@@ -418,7 +418,7 @@ def test_contract_retyping_a_silver_column_is_a_clear_error(
     path.write_text(path.read_text().replace("DECIMAL(10,2)", "DECIMAL(10,4)"))  # 6 digits left
     (ws.root / "data/b.csv").write_text("id,amount,currency\n2,3,EUR\n")
     ws.ingest()
-    message = r"type narrowed: DECIMAL\(10,2\) → DECIMAL\(10,4\)\. Raise the major version"
+    message = r"DECIMAL\(10,2\) → DECIMAL\(10,4\) \(digits before the point 8 → 6\)\. Raise"
     with pytest.raises(ContractError, match=message):
         ws.refine()
     assert ws.status()["datasets"][0]["batches"]["pending"]  # nothing half-published

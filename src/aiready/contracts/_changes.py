@@ -292,7 +292,7 @@ def _property(old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...
         stored = f"{old.get('physicalName') or old.get('name')} → {new.get('physicalName') or name}"
         yield change("column_renamed", where, f"stored column {stored}")
     yield from _column_type(old, new, at)
-    yield from _flag(old, new, at, "required", f"{name} is now required", f"{name} may be null")
+    yield from _required(old, new, at)
     if not (old.get("primaryKey") or new.get("primaryKey")):
         yield from _flag(
             old, new, at, "unique", f"{name} must be unique", f"{name} need not be unique"
@@ -304,8 +304,33 @@ def _property(old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...
     yield from _classification(old.get("classification"), new.get("classification"), at)
     yield from _quality(old.get("quality") or [], new.get("quality") or [], (*at, "quality"))
     yield from _relationships(old.get("relationships"), new.get("relationships"), at)
-    yield from _custom(old.get("customProperties"), new.get("customProperties"), yaml_path(at))
+    yield from _custom(
+        old.get("customProperties"), new.get("customProperties"), yaml_path(at), _SIZES
+    )
     yield from _rest(old, new, handled, at)
+
+
+def _required(old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...]) -> Changes:
+    """``required`` as the gate reads it: a primary-key column is never null, required or not.
+
+    The compiler gives a primary-key column a not-null rule either way, and SQL export → import
+    spells it ``required: true`` (a PRIMARY KEY column is NOT NULL), so setting or dropping the
+    flag on a column that is in the key before (added) or after (dropped) changes no rule.
+    A change of the key itself is ``primary_key_changed``.
+    """
+    name = new.get("name")
+    before, after = bool(old.get("required")), bool(new.get("required"))
+    if before == after:
+        return
+    where = yaml_path((*at, "required"))
+    if after and old.get("primaryKey"):
+        reason = f"required spelt out: {name} was never null already (primary key)"
+        yield change("documentation", where, reason, before, after)
+    elif before and new.get("primaryKey"):
+        reason = f"required dropped: {name} is still never null (primary key)"
+        yield change("documentation", where, reason, before, after)
+    else:
+        yield from _flag(old, new, at, "required", f"{name} is now required", f"{name} may be null")
 
 
 def _flag(
@@ -315,6 +340,16 @@ def _flag(
     if before != after:
         kind = f"{key}_added" if after else f"{key}_removed"
         yield change(kind, yaml_path((*at, key)), on if after else off, before, after)
+
+
+_SIZES = ("precision", "scale")
+"""``customProperties`` that only size a bare DECIMAL (``rules._type``): judged with the type."""
+
+
+def _spelling(prop: dict[str, Any]) -> tuple[Any, ...]:
+    """Everything a column's type is read from: logical and physical type, DECIMAL sizes."""
+    sizes = {i.get("property"): i.get("value") for i in _items(prop.get("customProperties"))}
+    return (prop.get("logicalType"), prop.get("physicalType"), *(sizes.get(k) for k in _SIZES))
 
 
 def _column_type(old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...]) -> Changes:
@@ -337,19 +372,24 @@ def _column_type(old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, 
         return
     where = yaml_path((*at, "logicalType"))
     shown = f"{before[1] or old.get('physicalType')} → {after[1] or new.get('physicalType')}"
-    if before[:2] == after[:2] and before[0] is not None:
-        if (old.get("logicalType"), old.get("physicalType")) != (
-            new.get("logicalType"),
-            new.get("physicalType"),
-        ):
+    if before[:2] == after[:2]:
+        if _spelling(old) != _spelling(new):
             yield change("documentation", where, f"type spelt differently, same type ({shown})")
         return
-    kind = _typechange(before[0], before[1], after[0], after[1])
+    kind, why = _typechange(before[0], before[1], after[0], after[1])
     words = {"type_widened": "widened", "type_narrowed": "narrowed", "type_changed": "changed"}
-    yield change(kind, where, f"type {words[kind]}: {shown}", before[1], after[1])
+    reason = f"type {words[kind]}: {shown}" + (f" ({why})" if why else "")
+    yield change(kind, where, reason, before[1], after[1])
 
 
 _INT_WIDTH = {"TINYINT": 8, "SMALLINT": 16, "INT": 32, "BIGINT": 64}
+_INT_DIGITS = {"TINYINT": 3, "SMALLINT": 5, "INT": 10, "BIGINT": 19}
+"""Digits of each integer type's extremes (-128, -32768, -2147483648, -9223372036854775808):
+the digits a DECIMAL needs before the point to hold every value."""
+_SIGNIFICAND = {"FLOAT": 24, "DOUBLE": 53}
+"""Bits of a float's significand: every integer up to 2**bits is exact, 2**bits + 1 is not."""
+_FLOAT_DIGITS = {"FLOAT": 6, "DOUBLE": 15}
+"""Significant decimal digits that read back unchanged through the float (FLT_DIG, DBL_DIG)."""
 
 
 def _decimal(sql: str) -> tuple[int, int]:
@@ -357,22 +397,70 @@ def _decimal(sql: str) -> tuple[int, int]:
     return int(precision), int(scale)
 
 
-def _typechange(old_family: Any, old_sql: str, new_family: Any, new_sql: str) -> str:
-    """``type_widened`` when every value of the old type is one of the new (as evolve.classify)."""
-    if old_family is None or new_family is None:
-        return "type_changed"
+Verdict = tuple[str, str]
+"""(kind, why): the change kind and which old values no longer fit ('' when nothing to add)."""
+
+
+def _typechange(old_family: Any, old_sql: str, new_family: Any, new_sql: str) -> Verdict:
+    """``type_widened`` only when every value of the old silver type is one of the new.
+
+    Judged on the types silver stores (``rules._type``: ``logicalType: integer`` alone is
+    BIGINT, ``number`` alone DOUBLE), for every value the old type can hold, not just the ones
+    seen so far: a column that gains a value later must not fail a cast the diff called safe.
+    """
     if old_family == new_family == "integer":
-        return "type_widened" if _INT_WIDTH[new_sql] > _INT_WIDTH[old_sql] else "type_narrowed"
-    if old_family == "integer" and new_family in ("float", "decimal"):
-        return "type_widened"
+        wider = _INT_WIDTH[new_sql] > _INT_WIDTH[old_sql]
+        return ("type_widened", "") if wider else ("type_narrowed", "")
+    if old_family == "integer" and new_family == "decimal":
+        return _integer_to_decimal(old_sql, new_sql)
+    if old_family == "integer" and new_family == "float":
+        return _integer_to_float(old_sql, new_sql)
     if old_family == new_family == "float":
-        return "type_widened" if new_sql == "DOUBLE" else "type_narrowed"
+        return ("type_widened", "") if new_sql == "DOUBLE" else ("type_narrowed", "")
     if old_family == new_family == "decimal":
-        (op, os_), (np_, ns) = _decimal(old_sql), _decimal(new_sql)
-        return "type_widened" if ns >= os_ and np_ - ns >= op - os_ else "type_narrowed"
+        return _decimal_to_decimal(old_sql, new_sql)
     if old_family == "decimal" and new_family == "float":
-        return "type_widened"
-    return "type_changed"
+        return _decimal_to_float(old_sql, new_sql)
+    return "type_changed", ""
+
+
+def _integer_to_decimal(old_sql: str, new_sql: str) -> Verdict:
+    """A DECIMAL holds an integer type when its digits before the point cover the extremes."""
+    precision, scale = _decimal(new_sql)
+    needed, room = _INT_DIGITS[old_sql], precision - scale
+    if room >= needed:
+        return "type_widened", ""
+    why = f"{old_sql} has up to {needed} digits, {new_sql} holds {room} before the point"
+    return "type_narrowed", why
+
+
+def _integer_to_float(old_sql: str, new_sql: str) -> Verdict:
+    """Exact while the integer's magnitude bits fit the significand: INT → DOUBLE, not BIGINT."""
+    bits = _SIGNIFICAND[new_sql]
+    if _INT_WIDTH[old_sql] - 1 <= bits:
+        return "type_widened", ""
+    why = f"{new_sql} holds integers exactly only up to 2^{bits}: 2^{bits}+1 would be rounded"
+    return "type_narrowed", why
+
+
+def _decimal_to_decimal(old_sql: str, new_sql: str) -> Verdict:
+    """Neither decimal places nor digits before the point may shrink."""
+    (op, os_), (np_, ns) = _decimal(old_sql), _decimal(new_sql)
+    if ns < os_:
+        return "type_narrowed", f"decimal places {os_} → {ns}"
+    if np_ - ns < op - os_:
+        return "type_narrowed", f"digits before the point {op - os_} → {np_ - ns}"
+    return "type_widened", ""
+
+
+def _decimal_to_float(old_sql: str, new_sql: str) -> Verdict:
+    """A decimal reads back unchanged from a float only within the float's significant digits."""
+    precision, _ = _decimal(old_sql)
+    digits = _FLOAT_DIGITS[new_sql]
+    if precision <= digits:
+        return "type_widened", ""
+    why = f"{new_sql} keeps {digits} significant digits, {old_sql} has {precision}"
+    return "type_narrowed", why
 
 
 def _tighter(key: str, old: Any, new: Any) -> bool | None:
@@ -586,15 +674,22 @@ def _relationships(old: Any, new: Any, at: tuple[str | int, ...]) -> Changes:
             )
 
 
-def _custom(old: Any, new: Any, where: str) -> Changes:
-    """``customProperties`` by ``property``: purposes, onFail actions, the rest not classified."""
+def _items(items: Any) -> list[dict[str, Any]]:
+    return [i for i in items or [] if isinstance(i, dict)]
+
+
+def _custom(old: Any, new: Any, where: str, judged: tuple[str, ...] = ()) -> Changes:
+    """``customProperties`` by ``property``: purposes, onFail actions, the rest not classified.
+
+    ``judged`` names properties another walker classified already (a column's DECIMAL sizes).
+    """
 
     def by_name(items: Any) -> dict[str, Any]:
-        return {str(i.get("property")): i.get("value") for i in items or [] if isinstance(i, dict)}
+        return {str(i.get("property")): i.get("value") for i in _items(items)}
 
     before, after = by_name(old), by_name(new)
     prefix = f"{where}.customProperties" if where != "customProperties" else where
-    for key in sorted(set(before) | set(after)):
+    for key in sorted((set(before) | set(after)) - set(judged)):
         b, a = before.get(key), after.get(key)
         if b == a:
             continue

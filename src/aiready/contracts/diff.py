@@ -16,11 +16,15 @@ column_renamed             yes       same ``id``, or same position and same defi
                                      or a new ``physicalName`` (the stored column is renamed)
 column_added_required      yes       a new property with ``required``/``primaryKey``
 column_added_optional      no        a new nullable property
-type_narrowed              yes       same family, fewer values (bigint→int, decimal precision or
-                                     scale down, double→float)
+type_narrowed              yes       fewer values: bigint→int, double→float, decimal digits before
+                                     or after the point down, a number into a decimal or float
+                                     that cannot hold every old value (bigint→decimal(18,0),
+                                     bigint→double: 2^53+1, decimal(18,3)→double: 15 digits)
 type_changed               yes       another family (string→integer, integer→string, date→timestamp)
-type_widened               no        int→bigint, int→decimal/double, decimal that holds every value
-required_added             yes       nullable → required
+type_widened               no        int→bigint, float→double, a decimal or float that holds every
+                                     old value (bigint→decimal(19,0), int→double, decimal(10,2)→
+                                     decimal(12,4), decimal(15,2)→double)
+required_added             yes       nullable → required (a primary-key column is never null)
 required_removed           no        required → nullable
 unique_added / _removed    yes / no  ``unique`` set / cleared
 primary_key_changed        yes       the primary key columns (or their order) differ
@@ -46,11 +50,16 @@ purpose_removed            yes       a value left ``customProperties.allowedPurp
 purpose_added              no        a value joined it
 sla_stricter               yes       a new SLA, freshness/latency lowered, retention raised
 sla_looser                 no        an SLA removed, freshness/latency raised, retention lowered
-documentation              no        description, tags, team, support, examples, names for people
+documentation              no        description, tags, team, support, examples, names for people;
+                                     ``required`` set or cleared on a primary-key column; a type
+                                     spelt differently
 not_classified             yes       any other difference: reason "not classified"
 =========================  ========  ==============================================================
 
-Renames are detected only from evidence in the files: an ODCS ``id`` kept across the rename, or
+Types are compared as silver stores them (``logicalType: integer`` alone is BIGINT, ``number``
+alone DOUBLE, a bare DECIMAL takes its sizes from ``customProperties``), and a widening must hold
+every value the old type can, not only the values seen so far. Renames are detected only from
+evidence in the files: an ODCS ``id`` kept across the rename, or
 the one removed and the one added item at the same position with an identical definition apart
 from its names and documentation. Anything else is a removal plus an addition (both reported).
 Quality rules are matched by ``id``, then ``name``, then metric and position; SLA entries by
