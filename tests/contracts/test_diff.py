@@ -662,7 +662,6 @@ version: 1.0.0
 status: active
 schema:
   - name: orders
-    physicalType: table
     properties:
       - {name: id, logicalType: integer, physicalType: BIGINT, primaryKey: true}
       - {name: amount, logicalType: number, physicalType: "DECIMAL(10,2)", required: true}
@@ -675,7 +674,8 @@ schema:
 def test_a_contract_and_its_sql_export_imported_back_have_no_breaking_change(
     tmp_path: Path,
 ) -> None:
-    """The DDL makes the primary key NOT NULL, so the import spells ``required: true`` on it."""
+    """The DDL makes the primary key NOT NULL, so the import spells ``required: true`` on it;
+    the import also names the object's kind (``physicalType: table``), which is documentation."""
     original = load_contract(write(tmp_path, "orders.odcs.yaml", ROUND_TRIP))
     draft = aiready.import_sql(aiready.export_contract(original, "sql"))
     draft["id"] = original.raw["id"]  # an import is a draft with an id of its own
@@ -689,3 +689,17 @@ def test_a_contract_and_its_sql_export_imported_back_have_no_breaking_change(
             "required spelt out: id was never null already (primary key)",
         )
     ]
+
+
+@pytest.mark.parametrize(("old", "new"), [(None, "table"), ("table", "view"), ("topic", None)])
+def test_the_object_kind_is_documentation(tmp_path: Path, old: str | None, new: str | None) -> None:
+    def kind(value: str | None) -> str:
+        line = f"    physicalType: {value}\n" if value else ""
+        return ROUND_TRIP.replace("  - name: orders\n", "  - name: orders\n" + line)
+
+    [change] = diff_texts(tmp_path, kind(old), kind(new)).changes
+    assert (change.kind, change.breaking, change.path) == (
+        "documentation",
+        False,
+        "schema[0].physicalType",
+    )

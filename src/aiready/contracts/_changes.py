@@ -238,6 +238,15 @@ def _object(old: dict[str, Any], new: dict[str, Any], at: tuple[str | int, ...])
     yield from _quality(old.get("quality") or [], new.get("quality") or [], (*at, "quality"))
     yield from _relationships(old.get("relationships"), new.get("relationships"), at)
     yield from _custom(old.get("customProperties"), new.get("customProperties"), yaml_path(at))
+    if old.get("physicalType") != new.get("physicalType"):
+        handled.add("physicalType")  # table, view, topic: aiready stores a Delta table either way
+        yield change(
+            "documentation",
+            yaml_path((*at, "physicalType")),
+            "object kind changed (aiready stores every object as a Delta table)",
+            old.get("physicalType"),
+            new.get("physicalType"),
+        )
     yield from _rest(old, new, handled, at)
 
 
