@@ -19,10 +19,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import duckdb
 
 from aiready.localdb import connect
+from aiready.sqltext import lit
 
 STRING_FORMATS: dict[str, str] = {
     "email": r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+",
@@ -127,6 +129,80 @@ def date_pattern(jdk: str) -> DatePattern:
     return DatePattern(jdk, "".join(regex), tuple(fields), tuple(widths))
 
 
+def field_sql(pattern: DatePattern, s: str, name: str, default: str) -> str:
+    """One field of a patterned value as ISO needs it (zero-padded), or ``default`` (SQL)."""
+    if name not in pattern.fields:
+        return lit(default)
+    i = pattern.fields.index(name)
+    text = f"regexp_extract({s}, {lit(pattern.regex)}, {i + 1})"
+    width = pattern.widths[i]
+    return f"lpad({text}, {width}, '0')" if width else text
+
+
+def iso_time(pattern: DatePattern, s: str) -> str:
+    """``HH:MM:SS[.fff]`` from a value written in ``pattern`` (SQL over ``s``)."""
+    out = " || ':' || ".join(field_sql(pattern, s, f, "00") for f in ("hour", "minute", "second"))
+    if "fraction" in pattern.fields:
+        out += " || '.' || " + field_sql(pattern, s, "fraction", "0")
+    return out
+
+
+def iso_text(pattern: DatePattern, s: str, timestamp: bool) -> str:
+    """ISO 8601 text of a value written in a contract's date pattern (SQL over ``s``).
+
+    Built from the pattern's groups, so the engines' ISO casts decide validity (30 February
+    is refused by both) and no engine-specific date parser is involved.
+    """
+    year = field_sql(pattern, s, "year", "")
+    if "year" not in pattern.fields:
+        year = "'20' || " + field_sql(pattern, s, "year2", "")  # yy, as Java reads it: 2000-2099
+    date = f"{year} || '-' || {field_sql(pattern, s, 'month', '')} || '-' || "
+    date += field_sql(pattern, s, "day", "")
+    if not timestamp:
+        return f"({date})"
+    out = f"{date} || 'T' || {iso_time(pattern, s)}"
+    if "zone" in pattern.fields:
+        z = field_sql(pattern, s, "zone", "")
+        out += (
+            f" || (CASE WHEN length({z}) = 3 THEN {z} || ':00' WHEN length({z}) = 5 THEN "
+            f"substr({z}, 1, 3) || ':' || substr({z}, 4, 2) ELSE {z} END)"
+        )
+    return f"({out})"
+
+
+def temporal_bound(value: Any, sql_type: str, pattern: DatePattern | None) -> str:
+    """A date or timestamp bound (``minimum: 2024-01-01``) as the gate compares it (SQL).
+
+    Written ISO 8601, or in the column's own pattern when it has one. The compiler evaluates
+    this very expression (``bound_seconds``), so a bound the gate cannot read never reaches it.
+    """
+    text = lit(str(value))
+    if pattern is None:
+        return f"CAST({text} AS {sql_type})"
+    patterned = iso_text(pattern, text, sql_type != "DATE")
+    return f"coalesce(TRY_CAST({text} AS {sql_type}), TRY_CAST({patterned} AS {sql_type}))"
+
+
+@lru_cache(maxsize=1024)
+def bound_seconds(value: str, sql_type: str, pattern: DatePattern | None) -> float | None:
+    """Seconds since 1970 of a date or timestamp bound as the gate reads it (None: infinite).
+
+    Asked when a contract is compiled: ValueError says why the gate could not read the bound
+    (``2024-02-30``, ``yesterday``), which would otherwise fail or be ignored mid-refine.
+    """
+    bound = temporal_bound(value, sql_type, pattern)
+    kind = "date" if sql_type == "DATE" else "timestamp"
+    written = "ISO 8601" + (f" or {pattern.jdk!r}" if pattern is not None else "")
+    try:
+        row = _db().execute(f"SELECT {bound} IS NULL, epoch({bound})").fetchone()
+    except duckdb.Error as exc:
+        why = str(exc).split("\n")[0].removeprefix("Conversion Error: ")
+        raise ValueError(f"{value!r} is not a {kind} written {written} ({why})") from exc
+    if row is None or row[0]:
+        raise ValueError(f"{value!r} is not a {kind} written {written}")
+    return None if row[1] is None else float(row[1])
+
+
 @lru_cache(maxsize=1024)
 def regex_error(pattern: str) -> str | None:
     """Why RE2 (the engine's regular expressions) refuses ``pattern``, or None if it compiles.
@@ -134,7 +210,7 @@ def regex_error(pattern: str) -> str | None:
     Asked when a contract is compiled, so a bad pattern is named with its YAML path rather than
     failing mid-gate. ECMA-262 features RE2 lacks (look-behind, back-references) are refused.
     """
-    con = _regex_db()
+    con = _db()
     try:
         con.execute("SELECT regexp_matches('', ?)", [pattern]).fetchone()
     except duckdb.Error as exc:
@@ -143,5 +219,5 @@ def regex_error(pattern: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _regex_db() -> duckdb.DuckDBPyConnection:
+def _db() -> duckdb.DuckDBPyConnection:
     return connect()

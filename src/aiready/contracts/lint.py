@@ -273,17 +273,29 @@ def _neutralise(raw: dict[str, Any], where: str, index: int) -> str | None:
     for part in parts[:cut]:
         holder = holder[part]
     kind, old = parts[cut - 1], holder[parts[cut]]
-    holder[parts[cut]] = _neutral(str(kind), old)
+    others = [item for n, item in enumerate(holder) if n != parts[cut]]
+    holder[parts[cut]] = _neutral(str(kind), old, others, f"{_LINT_NEUTRAL}_{parts[cut]}")
     return yaml_path(parts[: cut + 1])
 
 
-def _neutral(kind: str, old: Any) -> dict[str, Any]:
-    """An item of ``kind`` that compiles to nothing but a not-executed note lint drops."""
+def _neutral(kind: str, old: Any, others: list[Any], unique: str) -> dict[str, Any]:
+    """An item of ``kind`` that compiles to nothing but a not-executed note lint drops.
+
+    A property keeps its names, so what refers to it still compiles, unless another property
+    of the object has its column name: then the name was the fault, and ``unique`` replaces it.
+    """
     if kind == "properties":
         keep = {k: old[k] for k in ("name", "physicalName") if isinstance(old, dict) and k in old}
+        if _column_key(keep) in {_column_key(o) for o in others if isinstance(o, dict)}:
+            keep = {"name": unique}
         return {"name": _LINT_NEUTRAL, **keep, "logicalType": "string"}
     if kind == "quality":
         return {"type": "text", "description": _LINT_NEUTRAL}
     if kind == "relationships":
         return {"from": [], "to": []}
     return {"property": _LINT_NEUTRAL}
+
+
+def _column_key(prop: dict[str, Any]) -> str:
+    """The column a property names (physicalName, else name), as the engine compares names."""
+    return str(prop.get("physicalName") or prop.get("name") or "").lower()

@@ -5,10 +5,11 @@ Engines turn these into SQL; nothing here knows about DuckDB or Spark.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 import sqlglot
 from sqlglot import exp
@@ -182,9 +183,11 @@ def compile_contract(
     columns: list[Column] = []
     rules: list[Rule] = []
     pk: list[tuple[int, str]] = []
+    seen: dict[str, str] = {}
     for i, prop in enumerate(obj.get("properties") or []):
         where = f"{obj_path}.properties[{i}]"
         column = _column(loaded, prop, where)
+        _check_unique_name(ctx, prop, column, where, seen)
         columns.append(column)
         if prop.get("primaryKey"):
             pk.append((int(prop.get("primaryKeyPosition", -1)), column.name))
@@ -217,7 +220,7 @@ def compile_contract(
         if from_column not in names:
             raise ctx.error(f"relationship `from: {source}` names no property of {dataset}", where)
         rules.extend(_relationship(ctx, rel, str(from_column), where))
-    rules.extend(_freshness(ctx, raw, str(obj.get("name")), names))
+    rules.extend(_freshness(ctx, raw, str(obj.get("name")), {c.name: c for c in columns}))
     columns, extra = _missing_tokens(ctx, columns, rules, tuple(null_values), integral_floats)
     rules.extend(extra)
     return CompiledContract(
@@ -232,6 +235,22 @@ def compile_contract(
         owners=_owners(raw),
         not_executed=(*ctx.not_executed, *unexecuted.sla_properties(raw)),
     )
+
+
+def _check_unique_name(
+    ctx: _Ctx, prop: dict[str, Any], column: Column, where: str, seen: dict[str, str]
+) -> None:
+    """Column names differ in more than case: the engine's tables have one column per name,
+    and neither DuckDB nor ingest tells ``code`` from ``CODE``."""
+    key = "physicalName" if prop.get("physicalName") else "name"
+    here = f"{where}.{key}"
+    first = seen.setdefault(column.name.lower(), here)
+    if first != here:
+        raise ctx.error(
+            f"column {column.name!r} is declared twice in this object (first at {first}); "
+            "column names must differ in more than case",
+            here,
+        )
 
 
 def _composite(rel: dict[str, Any], where: str) -> NotExecuted:
@@ -461,7 +480,9 @@ _Spec = tuple[str, RuleKind, ReasonCode, dict[str, Any], str]
 def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) -> list[Rule]:
     action = _prop_action(prop)
     name = col.name
-    opts = _v30_exclusive(prop.get("logicalTypeOptions") or {})
+    written = prop.get("logicalTypeOptions") or {}
+    opts = _v30_exclusive(written)
+    _check_options(ctx, written, opts, col, f"{where}.logicalTypeOptions")
     rules = [
         Rule(ctx.rule_id(f"{name}.{suffix}"), kind, reason, action, (name,), params, None, desc)
         for suffix, kind, reason, params, desc in [
@@ -474,7 +495,8 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
     is_time = prop.get("logicalType") == "time"
     rules.extend(_format_rules(ctx, opts.get("format"), col, action, where, is_time))
     if prop.get("enum"):
-        values = [e.get("value") if isinstance(e, dict) else e for e in prop["enum"]]
+        enum = _list_of_values(ctx, prop["enum"], f"{where}.enum", mappings=True)
+        values = [e.get("value") if isinstance(e, dict) else e for e in enum]
         rules.append(
             Rule(
                 ctx.rule_id(f"{name}.enum"),
@@ -499,6 +521,137 @@ def _check_pattern(ctx: _Ctx, pattern: Any, where: str) -> None:
         raise ctx.error(
             f"pattern {pattern!r} is not a regular expression aiready runs: {error}", where
         )
+
+
+def _check_options(
+    ctx: _Ctx, written: dict[str, Any], opts: dict[str, Any], col: Column, where: str
+) -> None:
+    """Bounds the gate can compare with, and ranges some value satisfies.
+
+    Otherwise a refine fails on a cast (``minimum: 2024-02-30``) or every row breaks the rule
+    (``minimum: 10, maximum: 1``); as compile errors, lint names them with their lines.
+    ``written`` is the options as in the file, ``opts`` as read (ODCS v3.0 flags applied).
+    """
+
+    def path(key: str) -> str:
+        return f"{where}.{_written_key(written, key)}"
+
+    ranks = {k: _bound_rank(ctx, opts[k], col, path(k)) for k in _RANGE_KEYS if k in opts}
+    _check_interval(ctx, ranks, opts, _RANGE_KEYS[:2], _RANGE_KEYS[2:], path)
+    lengths: dict[str, float | None] = {
+        k: _length(ctx, opts[k], path(k)) for k in ("minLength", "maxLength") if k in opts
+    }
+    _check_interval(ctx, lengths, opts, ("minLength",), ("maxLength",), path)
+
+
+_RANGE_KEYS = ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
+_NUMERIC = ("integer", "decimal", "float")
+
+
+def _written_key(written: dict[str, Any], key: str) -> str:
+    """The key as written: ODCS v3.0 ``exclusiveMaximum: true`` makes ``maximum`` the bound."""
+    if key.startswith("exclusive") and isinstance(written.get(key), bool):
+        return "minimum" if key == "exclusiveMinimum" else "maximum"
+    return key
+
+
+def _bound_rank(ctx: _Ctx, value: Any, col: Column, where: str) -> float | None:
+    """A bound's place on the column's scale (None: not compared), or a ContractError when the
+    gate cannot compare the column with it."""
+    key = where.rpartition(".")[2]
+    kind = f"{_KIND_NAMES[col.family]} ({col.sql_type})"
+    if col.family in _NUMERIC:
+        if not _is_number(value):
+            raise ctx.error(f"{key} of {kind} must be a number, found {value!r}", where)
+        return float(value)
+    if col.family in ("date", "timestamp"):
+        if not isinstance(value, str):
+            raise ctx.error(f"{key} of {kind} must be written as text, found {value!r}", where)
+        try:
+            return formats.bound_seconds(value, col.sql_type, col.format)
+        except ValueError as exc:
+            raise ctx.error(f"{key} {exc}", where) from exc
+    if col.family in ("string", "json") and not isinstance(value, str):
+        # a number makes the engine compare every value as a number: refine fails on text
+        raise ctx.error(f"{key} of a text column must be text, found {value!r}", where)
+    return None
+
+
+def _length(ctx: _Ctx, value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        key = where.rpartition(".")[2]
+        raise ctx.error(f"{key} must be a whole number, 0 or more, found {value!r}", where)
+    return value
+
+
+def _check_interval(
+    ctx: _Ctx,
+    ranks: dict[str, float | None],
+    values: dict[str, Any],
+    lower: tuple[str, ...],
+    upper: tuple[str, ...],
+    path: Callable[[str], str],
+) -> None:
+    """Some value lies between every lower and every upper bound (else no row can pass).
+
+    ``ranks`` place the bounds on one scale (None: not comparable); ``values`` are as written.
+    """
+    for hi in (k for k in upper if ranks.get(k) is not None):
+        for lo in (k for k in lower if ranks.get(k) is not None):
+            a, b = ranks[lo], ranks[hi]
+            assert a is not None and b is not None
+            strict = lo.startswith("exclusive") or hi.startswith("exclusive")
+            if a > b or (a == b and strict):
+                hi_key, lo_key = path(hi).rpartition(".")[2], path(lo).rpartition(".")[2]
+                raise ctx.error(
+                    f"{hi_key} {values[hi]!r} is {'not above' if strict else 'below'} "
+                    f"{lo_key} {values[lo]!r}: no value satisfies both, every row would break "
+                    "the rule",
+                    path(hi),
+                )
+
+
+def _is_number(value: Any) -> TypeGuard[int | float]:
+    """A finite int or float; not a bool (YAML ``true`` is no number) and not text (``"0"``)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _list_of_values(ctx: _Ctx, value: Any, where: str, mappings: bool = False) -> list[Any]:
+    """A YAML sequence of single values (or mappings, where ODCS allows them).
+
+    A string would be read character by character (``validValues: new`` as n, e, w).
+    """
+    key = where.rpartition(".")[2]
+    if not isinstance(value, list):
+        found = "text" if isinstance(value, str) else type(value).__name__
+        raise ctx.error(
+            f"{key} must be a list (a YAML sequence such as [a, b]), found {found} {value!r}",
+            where,
+        )
+    for k, item in enumerate(value):
+        if isinstance(item, list) or (isinstance(item, dict) and not mappings):
+            raise ctx.error(f"{key} items must be single values, found {item!r}", f"{where}[{k}]")
+    return value
+
+
+def _check_thresholds(ctx: _Ctx, item: dict[str, Any], where: str) -> None:
+    """Operators compare a count, a percentage or a query's number: their values are numbers.
+
+    ``mustBe: "0"`` would never equal the count 0 and fail every batch.
+    """
+    for op in (o for o in _OPERATORS if o in item):
+        value, at = item[op], f"{where}.{op}"
+        if op not in ("mustBeBetween", "mustNotBeBetween"):
+            if not _is_number(value):
+                raise ctx.error(f"{op} must be a number, found {value!r}", at)
+            continue
+        if not isinstance(value, list) or len(value) != 2:
+            raise ctx.error(f"{op} must be a list of two numbers, found {value!r}", at)
+        for k, bound in enumerate(value):
+            if not _is_number(bound):
+                raise ctx.error(f"{op} items must be numbers, found {bound!r}", f"{at}[{k}]")
+        if value[0] > value[1]:
+            raise ctx.error(f"{op} lists the smallest number first, found {value!r}", at)
 
 
 def _column_specs(prop: dict[str, Any], col: Column) -> list[_Spec]:
@@ -541,7 +694,7 @@ _UNIT_NAMES = {
 }  # fmt: skip
 
 
-def _freshness(ctx: _Ctx, raw: dict[str, Any], obj: str, names: set[str]) -> list[Rule]:
+def _freshness(ctx: _Ctx, raw: dict[str, Any], obj: str, columns: dict[str, Column]) -> list[Rule]:
     """A ``latency``/``freshness`` SLA on a column of this object: the newest value of a batch
     must be at most that old when it is refined (warn: old data is late, not wrong)."""
     rules = []
@@ -552,15 +705,12 @@ def _freshness(ctx: _Ctx, raw: dict[str, Any], obj: str, names: set[str]) -> lis
         table, _, column = str(sla.get("element") or "").split(",")[0].strip().rpartition(".")
         if table not in ("", obj) or not column:
             continue  # another object's SLA
-        if column not in names:
+        if column not in columns:
             raise ctx.error(
                 f"{sla.get('property')} SLA names no property {column!r} of {obj}", where
             )
-        unit = str(sla.get("unit", "d")).lower()
-        unit = _UNIT_NAMES.get(unit, unit)
-        if unit not in _SECONDS or not isinstance(sla.get("value"), int | float):
-            raise ctx.error(f"SLA needs a number value and a unit in {sorted(_SECONDS)}", where)
-        seconds = float(sla["value"]) * _SECONDS[unit]
+        seconds = _sla_seconds(ctx, sla, where)
+        _check_temporal(ctx, columns[column], f"{where}.element")
         rules.append(
             Rule(
                 ctx.rule_id(f"{column}.freshness"),
@@ -574,6 +724,32 @@ def _freshness(ctx: _Ctx, raw: dict[str, Any], obj: str, names: set[str]) -> lis
             )
         )
     return rules
+
+
+def _sla_seconds(ctx: _Ctx, sla: dict[str, Any], where: str) -> float:
+    """The SLA's age limit in seconds: a positive number in a known unit (a limit of 0 or
+    less would call every batch stale)."""
+    unit = str(sla.get("unit", "d")).lower()
+    unit = _UNIT_NAMES.get(unit, unit)
+    if unit not in _SECONDS:
+        raise ctx.error(
+            f"SLA unit must be one of {sorted(_SECONDS)}, found {unit!r}", f"{where}.unit"
+        )
+    value = sla.get("value")
+    if not _is_number(value) or value <= 0:
+        raise ctx.error(f"SLA value must be a number above 0, found {value!r}", f"{where}.value")
+    return float(value) * _SECONDS[unit]
+
+
+def _check_temporal(ctx: _Ctx, column: Column, where: str) -> None:
+    """Freshness is the age of the newest date or timestamp: any other column cannot be aged
+    (a text column would fail the batch on its first value that is no timestamp)."""
+    if column.family not in ("date", "timestamp"):
+        raise ctx.error(
+            f"freshness is measured on a date or timestamp column; {column.name!r} is "
+            f"{_KIND_NAMES[column.family]}",
+            where,
+        )
 
 
 def _format_enforced(column: Column, rules: list[Rule]) -> bool:
@@ -704,6 +880,7 @@ def _executable_rule(
         ) from exc
     kind = item.get("type", "library")
     label = item.get("id") or item.get("name")
+    _check_thresholds(ctx, item, where)
     if kind == "sql":
         return _sql_rule(ctx, item, column, action, label, where)
     if kind != "library":
@@ -711,7 +888,7 @@ def _executable_rule(
             f"quality type {kind!r} is not executable by aiready (use library or sql)", where
         )
     metric = unexecuted.metric_of(item)
-    args = item.get("arguments") or {}
+    args = _arguments(ctx, item.get("arguments") or {}, f"{where}.arguments")
     desc = str(item.get("description") or "")
     if metric == "rowCount":
         limit = _limit(item, row_level=False)
@@ -787,6 +964,22 @@ def _executable_rule(
             )
         raise ctx.error("invalidValues needs arguments.validValues or arguments.pattern", where)
     raise ctx.error(f"unknown metric {metric!r}", where)
+
+
+_LIST_ARGUMENTS = ("validValues", "missingValues", "properties")
+
+
+def _arguments(ctx: _Ctx, args: Any, where: str) -> dict[str, Any]:
+    """A library metric's ``arguments``, its lists checked to be lists."""
+    if not isinstance(args, dict):
+        raise ctx.error(f"arguments must be a mapping, found {args!r}", where)
+    for key in (k for k in _LIST_ARGUMENTS if k in args):
+        _list_of_values(ctx, args[key], f"{where}.{key}")
+    if args.get("validValues") == []:
+        raise ctx.error("validValues is empty: no value could pass", f"{where}.validValues")
+    if "property" in args and not isinstance(args["property"], str):
+        raise ctx.error(f"property must be a name, found {args['property']!r}", f"{where}.property")
+    return args
 
 
 def _describe(metric: str, cols: tuple[str, ...], args: dict[str, Any]) -> str:

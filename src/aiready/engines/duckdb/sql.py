@@ -10,7 +10,14 @@ from typing import Any
 
 import sqlglot
 
-from aiready.contracts.formats import DatePattern, date_pattern
+from aiready.contracts.formats import (
+    DatePattern,
+    date_pattern,
+    field_sql,
+    iso_text,
+    iso_time,
+    temporal_bound,
+)
 from aiready.contracts.rules import Column, Rule
 from aiready.sqltext import ident as ident  # re-exported: the gate builds on them
 from aiready.sqltext import lit as lit
@@ -111,70 +118,21 @@ def cast_value(column: Column, s: str) -> str:
     return f"TRY_CAST({s} AS {column.sql_type})"
 
 
-def _field(pattern: DatePattern, s: str, name: str, default: str) -> str:
-    """One field of a patterned value as ISO needs it (zero-padded), or ``default``."""
-    if name not in pattern.fields:
-        return lit(default)
-    i = pattern.fields.index(name)
-    text = f"regexp_extract({s}, {lit(pattern.regex)}, {i + 1})"
-    width = pattern.widths[i]
-    return f"lpad({text}, {width}, '0')" if width else text
-
-
 def clock_ok(pattern: DatePattern, s: str) -> str:
     """Hours 0-23, minutes and seconds 0-59: engines differ on ``24:00`` (DuckDB reads the
     next midnight), so the plan decides."""
     limits = {"hour": 23, "minute": 59, "second": 59}
     parts = [
-        f"coalesce(TRY_CAST({_field(pattern, s, name, '0')} AS INTEGER) <= {top}, FALSE)"
+        f"coalesce(TRY_CAST({field_sql(pattern, s, name, '0')} AS INTEGER) <= {top}, FALSE)"
         for name, top in limits.items()
         if name in pattern.fields
     ]
     return "(" + (" AND ".join(parts) or "TRUE") + ")"
 
 
-def iso_time(pattern: DatePattern, s: str) -> str:
-    """``HH:MM:SS[.fff]`` from a value written in ``pattern``."""
-    out = " || ':' || ".join(_field(pattern, s, f, "00") for f in ("hour", "minute", "second"))
-    if "fraction" in pattern.fields:
-        out += " || '.' || " + _field(pattern, s, "fraction", "0")
-    return out
-
-
-def iso_text(pattern: DatePattern, s: str, timestamp: bool) -> str:
-    """ISO 8601 text of a value written in a contract's date pattern (SQL over ``s``).
-
-    Built from the pattern's groups, so the engines' ISO casts decide validity (30 February
-    is refused by both) and no engine-specific date parser is involved.
-    """
-    year = _field(pattern, s, "year", "")
-    if "year" not in pattern.fields:
-        year = "'20' || " + _field(pattern, s, "year2", "")  # yy, as Java reads it: 2000-2099
-    date = f"{year} || '-' || {_field(pattern, s, 'month', '')} || '-' || "
-    date += _field(pattern, s, "day", "")
-    if not timestamp:
-        return f"({date})"
-    out = f"{date} || 'T' || {iso_time(pattern, s)}"
-    if "zone" in pattern.fields:
-        z = _field(pattern, s, "zone", "")
-        out += (
-            f" || (CASE WHEN length({z}) = 3 THEN {z} || ':00' WHEN length({z}) = 5 THEN "
-            f"substr({z}, 1, 3) || ':' || substr({z}, 4, 2) ELSE {z} END)"
-        )
-    return f"({out})"
-
-
 def _bound(column: Column, value: Any) -> str:
-    if column.family in ("date", "timestamp") and column.format is not None:
-        # a bound is written ISO 8601 or in the column's own pattern
-        text = lit(str(value))
-        patterned = iso_text(column.format, text, column.family == "timestamp")
-        return (
-            f"coalesce(TRY_CAST({text} AS {column.sql_type}), "
-            f"TRY_CAST({patterned} AS {column.sql_type}))"
-        )
     if column.family in ("date", "timestamp"):
-        return f"CAST({lit(str(value))} AS {column.sql_type})"
+        return temporal_bound(value, column.sql_type, column.format)
     return lit(value)
 
 
