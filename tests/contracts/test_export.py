@@ -356,7 +356,7 @@ def test_pydantic_model_source_runs_and_validates_rows(tmp_path: Path) -> None:
 
 SHADOWS = [
     # what a generated module could import or use in a class body, and its private aliases
-    *("datetime", "date", "time", "decimal", "Decimal", "typing", "Any", "Optional", "Literal"),
+    *("datetime", "date", "time", "decimal", "typing", "Any", "Optional", "Literal"),
     *("Annotated", "pydantic", "BaseModel", "ConfigDict", "Field", "model_config", "builtins"),
     *("int", "float", "bool", "str", "dict", "list", "None", "True"),
     *("_dt", "_decimal", "_Any", "_Literal", "_BaseModel", "_ConfigDict", "_Field", "_int", "_str"),
@@ -385,9 +385,13 @@ TYPED: list[tuple[dict[str, Any], Any, Any]] = [
 ]
 
 
-def test_pydantic_module_runs_whatever_the_columns_are_named(tmp_path: Path) -> None:
+# a contract's column names differ in more than case, so `Decimal` stands in a second contract
+@pytest.mark.parametrize("shadows", [SHADOWS, ["Decimal", "Field", "int"]], ids=["all", "Decimal"])
+def test_pydantic_module_runs_whatever_the_columns_are_named(
+    tmp_path: Path, shadows: list[str]
+) -> None:
     # each name shadows first; then a column of every type, whose annotation and _Field come after
-    columns = [(n, *TYPED[i % len(TYPED)]) for i, n in enumerate(SHADOWS)]
+    columns = [(n, *TYPED[i % len(TYPED)]) for i, n in enumerate(shadows)]
     columns += [(f"last_{i}", *typed) for i, typed in enumerate(TYPED)]
     properties = [{"name": n, **spec, "required": True} for n, spec, _, _ in columns]
     contract = {

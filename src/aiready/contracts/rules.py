@@ -5,53 +5,48 @@ Engines turn these into SQL; nothing here knows about DuckDB or Spark.
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeGuard
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
 
+from aiready.contracts import _checks as checks
 from aiready.contracts import formats, unexecuted
 from aiready.contracts.loader import LoadedContract
+from aiready.contracts.spec import (  # re-exported: the compiler's output types
+    ACTIONS as ACTIONS,
+)
+from aiready.contracts.spec import (
+    DATASET_KINDS as DATASET_KINDS,
+)
+from aiready.contracts.spec import (
+    Action as Action,
+)
+from aiready.contracts.spec import (
+    Column as Column,
+)
+from aiready.contracts.spec import (
+    CompiledContract as CompiledContract,
+)
+from aiready.contracts.spec import (
+    Limit as Limit,
+)
+from aiready.contracts.spec import (
+    Rule as Rule,
+)
+from aiready.contracts.spec import (
+    RuleKind as RuleKind,
+)
+from aiready.contracts.spec import (
+    TypeFamily as TypeFamily,
+)
 from aiready.contracts.unexecuted import NotExecuted
 from aiready.errors import ContractError
 from aiready.reasons import ReasonCode
 
-Action = Literal["warn", "drop", "quarantine", "fail"]
-RuleKind = Literal[
-    "type",
-    "not_null",
-    "unique",
-    "range",
-    "length",
-    "pattern",
-    "format",
-    "valid_values",
-    "missing_values",
-    "sql_row",
-    "relationship",
-    "row_count",
-    "sql_dataset",
-    "freshness",
-]
-TypeFamily = Literal[
-    "string", "integer", "decimal", "float", "boolean", "date", "timestamp", "json"
-]
-ACTIONS: tuple[Action, ...] = ("warn", "drop", "quarantine", "fail")
-DATASET_KINDS = frozenset({"row_count", "sql_dataset", "freshness"})
-_OPERATORS = (
-    "mustBe",
-    "mustNotBe",
-    "mustBeGreaterThan",
-    "mustBeGreaterOrEqualTo",
-    "mustBeLessThan",
-    "mustBeLessOrEqualTo",
-    "mustBeBetween",
-    "mustNotBeBetween",
-)
 _INT_TYPES = {"TINYINT", "SMALLINT", "INT", "BIGINT"}
 _BOUND = {
     "minimum": ">=",
@@ -61,108 +56,8 @@ _BOUND = {
     "minLength": ">=",
     "maxLength": "<=",
 }
-_KIND_NAMES = {
-    "string": "a string",
-    "integer": "an integer",
-    "decimal": "a decimal",
-    "float": "a number",
-    "boolean": "a boolean",
-    "date": "a date (YYYY-MM-DD)",
-    "timestamp": "a timestamp (ISO 8601)",
-    "json": "JSON",
-}
 _OBJECT_REF = re.compile(r"\$?\{(object|table)\}")
 _PROPERTY_REF = re.compile(r"\$?\{(property|column)\}")
-
-
-@dataclass(frozen=True)
-class Column:
-    """A contract property as the engine needs it."""
-
-    name: str
-    family: TypeFamily
-    sql_type: str
-    """Target type in DuckDB SQL (``BIGINT``, ``DECIMAL(12,2)``, ``TIMESTAMPTZ`` …)."""
-    scale: int | None = None
-    description: str | None = None
-    classification: str | None = None
-    missing: tuple[str, ...] = ()
-    """Tokens that mean "no value" here (``NA``, ``n/a`` …): NULL before any type check."""
-    integral_floats: bool = True
-    """An integer column accepts ``517.0`` and ``1e3`` (lossless); ``517.5`` stays a mismatch."""
-    format: formats.DatePattern | None = None
-    """Dates and timestamps: the pattern values are written in (else ISO 8601)."""
-
-
-@dataclass(frozen=True)
-class Limit:
-    """An ODCS operator read as a batch limit on a rule's metric."""
-
-    operator: str
-    value: Any
-    unit: Literal["rows", "percent"] = "rows"
-
-    def holds(self, metric: float) -> bool:
-        """True when ``metric`` satisfies the operator."""
-        v, op = self.value, self.operator
-        if op in ("mustBeBetween", "mustNotBeBetween"):
-            inside = bool(v[0] <= metric <= v[1])
-            return inside if op == "mustBeBetween" else not inside
-        compare: dict[str, Callable[[float, Any], bool]] = {
-            "mustBe": lambda m, x: bool(m == x),
-            "mustNotBe": lambda m, x: bool(m != x),
-            "mustBeGreaterThan": lambda m, x: bool(m > x),
-            "mustBeGreaterOrEqualTo": lambda m, x: bool(m >= x),
-            "mustBeLessThan": lambda m, x: bool(m < x),
-            "mustBeLessOrEqualTo": lambda m, x: bool(m <= x),
-        }
-        return compare[op](metric, v)
-
-    def describe(self) -> str:
-        return f"{self.operator} {self.value}{' %' if self.unit == 'percent' else ''}"
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One check: a row predicate (row rules) or a metric compared with a limit (dataset rules)."""
-
-    id: str
-    kind: RuleKind
-    reason: ReasonCode
-    action: Action
-    columns: tuple[str, ...] = ()
-    params: dict[str, Any] = field(default_factory=dict)
-    limit: Limit | None = None
-    """Batch limit (circuit breaker) for row rules; the pass condition for dataset rules."""
-    description: str = ""
-
-    @property
-    def column(self) -> str | None:
-        return self.columns[0] if len(self.columns) == 1 else None
-
-    @property
-    def row_level(self) -> bool:
-        return self.kind not in DATASET_KINDS
-
-
-@dataclass(frozen=True)
-class CompiledContract:
-    """What a gate needs from a contract."""
-
-    id: str
-    version: str
-    sha256: str
-    path: str
-    object_name: str
-    columns: tuple[Column, ...]
-    rules: tuple[Rule, ...]
-    primary_key: tuple[str, ...]
-    owners: tuple[str, ...]
-    not_executed: tuple[NotExecuted, ...] = ()
-    """Declared items aiready accepts but does not execute, each with its reason and YAML path."""
-
-    def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
 
 
 def compile_contract(
@@ -187,7 +82,7 @@ def compile_contract(
     for i, prop in enumerate(obj.get("properties") or []):
         where = f"{obj_path}.properties[{i}]"
         column = _column(loaded, prop, where)
-        _check_unique_name(ctx, prop, column, where, seen)
+        checks.unique_name(ctx, prop, column, where, seen)
         columns.append(column)
         if prop.get("primaryKey"):
             pk.append((int(prop.get("primaryKeyPosition", -1)), column.name))
@@ -235,22 +130,6 @@ def compile_contract(
         owners=_owners(raw),
         not_executed=(*ctx.not_executed, *unexecuted.sla_properties(raw)),
     )
-
-
-def _check_unique_name(
-    ctx: _Ctx, prop: dict[str, Any], column: Column, where: str, seen: dict[str, str]
-) -> None:
-    """Column names differ in more than case: the engine's tables have one column per name,
-    and neither DuckDB nor ingest tells ``code`` from ``CODE``."""
-    key = "physicalName" if prop.get("physicalName") else "name"
-    here = f"{where}.{key}"
-    first = seen.setdefault(column.name.lower(), here)
-    if first != here:
-        raise ctx.error(
-            f"column {column.name!r} is declared twice in this object (first at {first}); "
-            "column names must differ in more than case",
-            here,
-        )
 
 
 def _composite(rel: dict[str, Any], where: str) -> NotExecuted:
@@ -482,7 +361,7 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
     name = col.name
     written = prop.get("logicalTypeOptions") or {}
     opts = _v30_exclusive(written)
-    _check_options(ctx, written, opts, col, f"{where}.logicalTypeOptions")
+    checks.options(ctx, written, opts, col, f"{where}.logicalTypeOptions")
     rules = [
         Rule(ctx.rule_id(f"{name}.{suffix}"), kind, reason, action, (name,), params, None, desc)
         for suffix, kind, reason, params, desc in [
@@ -491,11 +370,11 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
         ]
     ]
     if "pattern" in opts:
-        _check_pattern(ctx, opts["pattern"], f"{where}.logicalTypeOptions.pattern")
+        checks.pattern(ctx, opts["pattern"], f"{where}.logicalTypeOptions.pattern")
     is_time = prop.get("logicalType") == "time"
     rules.extend(_format_rules(ctx, opts.get("format"), col, action, where, is_time))
     if prop.get("enum"):
-        enum = _list_of_values(ctx, prop["enum"], f"{where}.enum", mappings=True)
+        enum = checks.list_of_values(ctx, prop["enum"], f"{where}.enum", mappings=True)
         values = [e.get("value") if isinstance(e, dict) else e for e in enum]
         rules.append(
             Rule(
@@ -515,151 +394,12 @@ def _property_rules(ctx: _Ctx, prop: dict[str, Any], col: Column, where: str) ->
     return rules
 
 
-def _check_pattern(ctx: _Ctx, pattern: Any, where: str) -> None:
-    error = formats.regex_error(str(pattern))
-    if error is not None:
-        raise ctx.error(
-            f"pattern {pattern!r} is not a regular expression aiready runs: {error}", where
-        )
-
-
-def _check_options(
-    ctx: _Ctx, written: dict[str, Any], opts: dict[str, Any], col: Column, where: str
-) -> None:
-    """Bounds the gate can compare with, and ranges some value satisfies.
-
-    Otherwise a refine fails on a cast (``minimum: 2024-02-30``) or every row breaks the rule
-    (``minimum: 10, maximum: 1``); as compile errors, lint names them with their lines.
-    ``written`` is the options as in the file, ``opts`` as read (ODCS v3.0 flags applied).
-    """
-
-    def path(key: str) -> str:
-        return f"{where}.{_written_key(written, key)}"
-
-    ranks = {k: _bound_rank(ctx, opts[k], col, path(k)) for k in _RANGE_KEYS if k in opts}
-    _check_interval(ctx, ranks, opts, _RANGE_KEYS[:2], _RANGE_KEYS[2:], path)
-    lengths: dict[str, float | None] = {
-        k: _length(ctx, opts[k], path(k)) for k in ("minLength", "maxLength") if k in opts
-    }
-    _check_interval(ctx, lengths, opts, ("minLength",), ("maxLength",), path)
-
-
-_RANGE_KEYS = ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
-_NUMERIC = ("integer", "decimal", "float")
-
-
-def _written_key(written: dict[str, Any], key: str) -> str:
-    """The key as written: ODCS v3.0 ``exclusiveMaximum: true`` makes ``maximum`` the bound."""
-    if key.startswith("exclusive") and isinstance(written.get(key), bool):
-        return "minimum" if key == "exclusiveMinimum" else "maximum"
-    return key
-
-
-def _bound_rank(ctx: _Ctx, value: Any, col: Column, where: str) -> float | None:
-    """A bound's place on the column's scale (None: not compared), or a ContractError when the
-    gate cannot compare the column with it."""
-    key = where.rpartition(".")[2]
-    kind = f"{_KIND_NAMES[col.family]} ({col.sql_type})"
-    if col.family in _NUMERIC:
-        if not _is_number(value):
-            raise ctx.error(f"{key} of {kind} must be a number, found {value!r}", where)
-        return float(value)
-    if col.family in ("date", "timestamp"):
-        if not isinstance(value, str):
-            raise ctx.error(f"{key} of {kind} must be written as text, found {value!r}", where)
-        try:
-            return formats.bound_seconds(value, col.sql_type, col.format)
-        except ValueError as exc:
-            raise ctx.error(f"{key} {exc}", where) from exc
-    if col.family in ("string", "json") and not isinstance(value, str):
-        # a number makes the engine compare every value as a number: refine fails on text
-        raise ctx.error(f"{key} of a text column must be text, found {value!r}", where)
-    return None
-
-
-def _length(ctx: _Ctx, value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        key = where.rpartition(".")[2]
-        raise ctx.error(f"{key} must be a whole number, 0 or more, found {value!r}", where)
-    return value
-
-
-def _check_interval(
-    ctx: _Ctx,
-    ranks: dict[str, float | None],
-    values: dict[str, Any],
-    lower: tuple[str, ...],
-    upper: tuple[str, ...],
-    path: Callable[[str], str],
-) -> None:
-    """Some value lies between every lower and every upper bound (else no row can pass).
-
-    ``ranks`` place the bounds on one scale (None: not comparable); ``values`` are as written.
-    """
-    for hi in (k for k in upper if ranks.get(k) is not None):
-        for lo in (k for k in lower if ranks.get(k) is not None):
-            a, b = ranks[lo], ranks[hi]
-            assert a is not None and b is not None
-            strict = lo.startswith("exclusive") or hi.startswith("exclusive")
-            if a > b or (a == b and strict):
-                hi_key, lo_key = path(hi).rpartition(".")[2], path(lo).rpartition(".")[2]
-                raise ctx.error(
-                    f"{hi_key} {values[hi]!r} is {'not above' if strict else 'below'} "
-                    f"{lo_key} {values[lo]!r}: no value satisfies both, every row would break "
-                    "the rule",
-                    path(hi),
-                )
-
-
-def _is_number(value: Any) -> TypeGuard[int | float]:
-    """A finite int or float; not a bool (YAML ``true`` is no number) and not text (``"0"``)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _list_of_values(ctx: _Ctx, value: Any, where: str, mappings: bool = False) -> list[Any]:
-    """A YAML sequence of single values (or mappings, where ODCS allows them).
-
-    A string would be read character by character (``validValues: new`` as n, e, w).
-    """
-    key = where.rpartition(".")[2]
-    if not isinstance(value, list):
-        found = "text" if isinstance(value, str) else type(value).__name__
-        raise ctx.error(
-            f"{key} must be a list (a YAML sequence such as [a, b]), found {found} {value!r}",
-            where,
-        )
-    for k, item in enumerate(value):
-        if isinstance(item, list) or (isinstance(item, dict) and not mappings):
-            raise ctx.error(f"{key} items must be single values, found {item!r}", f"{where}[{k}]")
-    return value
-
-
-def _check_thresholds(ctx: _Ctx, item: dict[str, Any], where: str) -> None:
-    """Operators compare a count, a percentage or a query's number: their values are numbers.
-
-    ``mustBe: "0"`` would never equal the count 0 and fail every batch.
-    """
-    for op in (o for o in _OPERATORS if o in item):
-        value, at = item[op], f"{where}.{op}"
-        if op not in ("mustBeBetween", "mustNotBeBetween"):
-            if not _is_number(value):
-                raise ctx.error(f"{op} must be a number, found {value!r}", at)
-            continue
-        if not isinstance(value, list) or len(value) != 2:
-            raise ctx.error(f"{op} must be a list of two numbers, found {value!r}", at)
-        for k, bound in enumerate(value):
-            if not _is_number(bound):
-                raise ctx.error(f"{op} items must be numbers, found {bound!r}", f"{at}[{k}]")
-        if value[0] > value[1]:
-            raise ctx.error(f"{op} lists the smallest number first, found {value!r}", at)
-
-
 def _column_specs(prop: dict[str, Any], col: Column) -> list[_Spec]:
     """Type, required and unique: what the property itself declares."""
     name = col.name
     specs: list[_Spec] = []
     if col.family != "string":
-        kind_name = f"{_KIND_NAMES[col.family]} ({col.sql_type})"
+        kind_name = f"{checks.KIND_NAMES[col.family]} ({col.sql_type})"
         specs.append(("type", "type", ReasonCode.TYPE_MISMATCH, {}, f"{name} is {kind_name}"))
     if prop.get("required") or prop.get("primaryKey"):
         specs.append(("required", "not_null", ReasonCode.NULL_VALUE, {}, f"{name} is required"))
@@ -687,13 +427,6 @@ def _option_specs(name: str, opts: dict[str, Any]) -> list[_Spec]:
     return specs
 
 
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "y": 31536000}
-_UNIT_NAMES = {
-    "sec": "s", "second": "s", "seconds": "s", "min": "m", "minute": "m", "minutes": "m",
-    "hour": "h", "hours": "h", "day": "d", "days": "d", "year": "y", "years": "y",
-}  # fmt: skip
-
-
 def _freshness(ctx: _Ctx, raw: dict[str, Any], obj: str, columns: dict[str, Column]) -> list[Rule]:
     """A ``latency``/``freshness`` SLA on a column of this object: the newest value of a batch
     must be at most that old when it is refined (warn: old data is late, not wrong)."""
@@ -709,8 +442,8 @@ def _freshness(ctx: _Ctx, raw: dict[str, Any], obj: str, columns: dict[str, Colu
             raise ctx.error(
                 f"{sla.get('property')} SLA names no property {column!r} of {obj}", where
             )
-        seconds = _sla_seconds(ctx, sla, where)
-        _check_temporal(ctx, columns[column], f"{where}.element")
+        seconds = checks.sla_seconds(ctx, sla, where)
+        checks.temporal(ctx, columns[column], f"{where}.element")
         rules.append(
             Rule(
                 ctx.rule_id(f"{column}.freshness"),
@@ -724,32 +457,6 @@ def _freshness(ctx: _Ctx, raw: dict[str, Any], obj: str, columns: dict[str, Colu
             )
         )
     return rules
-
-
-def _sla_seconds(ctx: _Ctx, sla: dict[str, Any], where: str) -> float:
-    """The SLA's age limit in seconds: a positive number in a known unit (a limit of 0 or
-    less would call every batch stale)."""
-    unit = str(sla.get("unit", "d")).lower()
-    unit = _UNIT_NAMES.get(unit, unit)
-    if unit not in _SECONDS:
-        raise ctx.error(
-            f"SLA unit must be one of {sorted(_SECONDS)}, found {unit!r}", f"{where}.unit"
-        )
-    value = sla.get("value")
-    if not _is_number(value) or value <= 0:
-        raise ctx.error(f"SLA value must be a number above 0, found {value!r}", f"{where}.value")
-    return float(value) * _SECONDS[unit]
-
-
-def _check_temporal(ctx: _Ctx, column: Column, where: str) -> None:
-    """Freshness is the age of the newest date or timestamp: any other column cannot be aged
-    (a text column would fail the batch on its first value that is no timestamp)."""
-    if column.family not in ("date", "timestamp"):
-        raise ctx.error(
-            f"freshness is measured on a date or timestamp column; {column.name!r} is "
-            f"{_KIND_NAMES[column.family]}",
-            where,
-        )
 
 
 def _format_enforced(column: Column, rules: list[Rule]) -> bool:
@@ -829,7 +536,7 @@ def _relationship(ctx: _Ctx, rel: dict[str, Any], column: str, where: str) -> li
 
 
 def _limit(item: dict[str, Any], row_level: bool) -> Limit | None:
-    for op in _OPERATORS:
+    for op in checks.OPERATORS:
         if op in item:
             unit = (
                 "percent" if str(item.get("unit", "rows")).lower() in ("percent", "%") else "rows"
@@ -880,7 +587,7 @@ def _executable_rule(
         ) from exc
     kind = item.get("type", "library")
     label = item.get("id") or item.get("name")
-    _check_thresholds(ctx, item, where)
+    checks.thresholds(ctx, item, where)
     if kind == "sql":
         return _sql_rule(ctx, item, column, action, label, where)
     if kind != "library":
@@ -888,7 +595,7 @@ def _executable_rule(
             f"quality type {kind!r} is not executable by aiready (use library or sql)", where
         )
     metric = unexecuted.metric_of(item)
-    args = _arguments(ctx, item.get("arguments") or {}, f"{where}.arguments")
+    args = checks.arguments(ctx, item.get("arguments") or {}, f"{where}.arguments")
     desc = str(item.get("description") or "")
     if metric == "rowCount":
         limit = _limit(item, row_level=False)
@@ -951,7 +658,7 @@ def _executable_rule(
                 desc,
             )
         if "pattern" in args:
-            _check_pattern(ctx, args["pattern"], f"{where}.arguments.pattern")
+            checks.pattern(ctx, args["pattern"], f"{where}.arguments.pattern")
             return Rule(
                 ctx.rule_id(base),
                 "pattern",
@@ -964,22 +671,6 @@ def _executable_rule(
             )
         raise ctx.error("invalidValues needs arguments.validValues or arguments.pattern", where)
     raise ctx.error(f"unknown metric {metric!r}", where)
-
-
-_LIST_ARGUMENTS = ("validValues", "missingValues", "properties")
-
-
-def _arguments(ctx: _Ctx, args: Any, where: str) -> dict[str, Any]:
-    """A library metric's ``arguments``, its lists checked to be lists."""
-    if not isinstance(args, dict):
-        raise ctx.error(f"arguments must be a mapping, found {args!r}", where)
-    for key in (k for k in _LIST_ARGUMENTS if k in args):
-        _list_of_values(ctx, args[key], f"{where}.{key}")
-    if args.get("validValues") == []:
-        raise ctx.error("validValues is empty: no value could pass", f"{where}.validValues")
-    if "property" in args and not isinstance(args["property"], str):
-        raise ctx.error(f"property must be a name, found {args['property']!r}", f"{where}.property")
-    return args
 
 
 def _describe(metric: str, cols: tuple[str, ...], args: dict[str, Any]) -> str:
