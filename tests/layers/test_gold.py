@@ -190,12 +190,12 @@ def test_publish_before_refine_names_the_missing_table(tmp_path: Path) -> None:
         ws.publish("customer_value")
 
 
-def _with_sla(root: Path, seconds: int) -> None:
+def _with_sla(root: Path, seconds: float) -> None:
     """Add a last_paid_at column with a latency SLA to the contract, or change the SLA."""
     path = root / "contracts/customer_value.odcs.yaml"
     text = path.read_text()
     if "slaProperties" in text:
-        text = re.sub(r"value: \d+\n    unit: s", f"value: {seconds}\n    unit: s", text)
+        text = re.sub(r"value: [0-9.]+\n    unit: s", f"value: {seconds}\n    unit: s", text)
     else:
         text = text.replace(
             "      - {name: payments, logicalType: integer}",
@@ -251,7 +251,8 @@ def test_sla_lapse_decertifies(tmp_path: Path) -> None:
     assert published.certified, published.certificate_reasons
     [fresh] = ws.certify("customer_value")
     assert fresh.certified and fresh.freshness_lag_s is not None and fresh.freshness_lag_s < 60
-    _with_sla(tmp_path, seconds=0)  # the owner tightens the SLA: the data is now too old
+    # the owner tightens the SLA (a limit must be above 0): the data is now too old
+    _with_sla(tmp_path, seconds=0.001)
     [stale] = ws.certify("customer_value")
     assert not stale.certified
     assert any("contract changed" in r for r in stale.reasons)
