@@ -45,8 +45,12 @@ browser:
 	    apt-get install -y -q chromium >/dev/null 2>&1; }; }; } || \
 	  echo "chromium is not installed and cannot be: browser tests will be skipped"
 
+# Two workers, a test file each at a time (module fixtures stay in one process): 1,600 tests in
+# ~14 min instead of ~19 on the 2-core machine. `make unit PYTEST_WORKERS=` runs them in one process.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
+
 unit: $(STAMP) browser
-	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/pytest --durations=15
+	MLFLOW_DISABLE_TELEMETRY=true $(BIN)/pytest $(PYTEST_WORKERS) --durations=15
 
 test: lint typecheck unit
 
