@@ -327,3 +327,22 @@ def test_refine_refuses_the_contract_before_reading_a_row(
         ws.refine("payments")
     assert caught.value.attrs()["path"] == where
     assert not DeltaTable.is_deltatable(str(ws.paths.table("silver", "payments")))
+
+
+@pytest.mark.parametrize("unit", ["s", "min", "hours", "d", "week", "yr", "Days"])
+def test_every_sla_unit_means_the_same_to_compile_diff_and_certificates(
+    tmp_path: Path, unit: str
+) -> None:
+    """One table: a unit the compiler accepts is one the certificate and the diff measure."""
+    from aiready.certification.certify import latency_sla
+    from aiready.contracts import sla
+
+    entry = {"property": "latency", "value": 2, "unit": unit, "element": "x.day"}
+    expected = 2.0 * sla.UNIT_SECONDS[unit.lower()]
+    assert latency_sla({"slaProperties": [entry]}) == ("day", expected)
+    tail = f"slaProperties:\n  - {{property: latency, value: 2, unit: {unit}, element: x.day}}\n"
+    path = _write(tmp_path, contract("- {name: day, logicalType: date}", tail))
+    [rule] = [r for r in compile_contract(load_contract(path), "x").rules if r.kind == "freshness"]
+    assert rule.params == {"seconds": expected}
+    assert sla.seconds({"value": 2}) == 2 * 86400  # no unit: days
+    assert sla.seconds({"value": 2, "unit": "fortnight"}) is None

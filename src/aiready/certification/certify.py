@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from aiready.contracts import CompiledContract
+from aiready.contracts import sla as sla_units
 from aiready.errors import NotFoundError
 from aiready.layers import ledger
 from aiready.storage import delta
@@ -47,29 +48,6 @@ SCHEMA = pa.schema(
         ("corrections", pa.list_(pa.string())),
     ]
 )
-_UNITS = {
-    "s": 1,
-    "sec": 1,
-    "second": 1,
-    "seconds": 1,
-    "m": 60,
-    "min": 60,
-    "minute": 60,
-    "minutes": 60,
-    "h": 3600,
-    "hour": 3600,
-    "hours": 3600,
-    "d": 86400,
-    "day": 86400,
-    "days": 86400,
-    "w": 604800,
-    "week": 604800,
-    "weeks": 604800,
-    "y": 31536000,
-    "yr": 31536000,
-    "year": 31536000,
-    "years": 31536000,
-}
 
 
 @dataclass
@@ -110,8 +88,9 @@ def latency_sla(contract_raw: dict[str, Any]) -> tuple[str, float] | None:
     """(column, seconds) from the contract's ``slaProperties`` latency entry, if any."""
     for sla in contract_raw.get("slaProperties") or []:
         if str(sla.get("property", "")).lower() in ("latency", "freshness"):
-            unit = str(sla.get("unit", "d")).lower()
-            seconds = float(sla["value"]) * _UNITS.get(unit, 86400)
+            seconds = sla_units.seconds(sla)
+            if seconds is None:
+                continue  # not a usable limit: the contract's compile check names it
             element = str(sla.get("element", "")).split(",")[0].strip()
             return element.rsplit(".", 1)[-1], seconds
     return None

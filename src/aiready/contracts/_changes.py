@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from aiready.contracts import sla as sla_units
 from aiready.contracts.rules import _type
 from aiready.contracts.versions import yaml_path
 
@@ -83,30 +84,6 @@ _CLASSIFICATION = ("public", "internal", "confidential", "restricted", "secret")
 _ACTIONS = {"warn": 0, "drop": 1, "quarantine": 1, "fail": 2}
 _LOWER_IS_STRICTER = {"maximum": True, "exclusiveMaximum": True, "maxLength": True}
 _HIGHER_IS_STRICTER = {"minimum": True, "exclusiveMinimum": True, "minLength": True}
-_UNIT_SECONDS = {
-    "s": 1,
-    "sec": 1,
-    "second": 1,
-    "seconds": 1,
-    "m": 60,
-    "min": 60,
-    "minute": 60,
-    "minutes": 60,
-    "h": 3600,
-    "hr": 3600,
-    "hour": 3600,
-    "hours": 3600,
-    "d": 86400,
-    "day": 86400,
-    "days": 86400,
-    "w": 604800,
-    "week": 604800,
-    "weeks": 604800,
-    "y": 31536000,
-    "yr": 31536000,
-    "year": 31536000,
-    "years": 31536000,
-}
 _SLA_LOWER_IS_STRICTER = {"freshness": True, "latency": True, "retention": False}
 
 
@@ -727,10 +704,7 @@ def _custom(old: Any, new: Any, where: str, judged: tuple[str, ...] = ()) -> Cha
 
 
 def _seconds(entry: dict[str, Any]) -> float | None:
-    value, unit = entry.get("value"), str(entry.get("unit") or "s").lower()
-    if not isinstance(value, int | float) or isinstance(value, bool) or unit not in _UNIT_SECONDS:
-        return None
-    return float(value) * _UNIT_SECONDS[unit]
+    return sla_units.seconds(entry)
 
 
 def _slas(old: list[Any], new: list[Any]) -> Changes:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeGuard
 
 from aiready.contracts import formats
+from aiready.contracts import sla as sla_units
 from aiready.contracts.spec import Column
 from aiready.errors import ContractError
 
@@ -202,28 +203,17 @@ def thresholds(ctx: Errors, item: dict[str, Any], where: str) -> None:
             raise ctx.error(f"{op} lists the smallest number first, found {value!r}", at)
 
 
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "y": 31536000}
-
-
-_UNIT_NAMES = {
-    "sec": "s", "second": "s", "seconds": "s", "min": "m", "minute": "m", "minutes": "m",
-    "hour": "h", "hours": "h", "day": "d", "days": "d", "year": "y", "years": "y",
-}  # fmt: skip
-
-
 def sla_seconds(ctx: Errors, sla: dict[str, Any], where: str) -> float:
     """The SLA's age limit in seconds: a positive number in a known unit (a limit of 0 or
     less would call every batch stale)."""
-    unit = str(sla.get("unit", "d")).lower()
-    unit = _UNIT_NAMES.get(unit, unit)
-    if unit not in _SECONDS:
-        raise ctx.error(
-            f"SLA unit must be one of {sorted(_SECONDS)}, found {unit!r}", f"{where}.unit"
-        )
+    unit = sla_units.unit_of(sla)
+    if unit not in sla_units.UNIT_SECONDS:
+        known = ", ".join(sla_units.UNIT_SECONDS)
+        raise ctx.error(f"SLA unit must be one of {known}; found {unit!r}", f"{where}.unit")
     value = sla.get("value")
     if not is_number(value) or value <= 0:
         raise ctx.error(f"SLA value must be a number above 0, found {value!r}", f"{where}.value")
-    return float(value) * _SECONDS[unit]
+    return float(value) * sla_units.UNIT_SECONDS[unit]
 
 
 def temporal(ctx: Errors, column: Column, where: str) -> None:

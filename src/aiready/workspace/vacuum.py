@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from aiready.certification import certify
-from aiready.certification.certify import _UNITS
 from aiready.config.source import Configured
+from aiready.contracts import sla as sla_units
 from aiready.storage import delta
 
 
@@ -29,7 +29,7 @@ class VacuumSource(Configured, Protocol):
 def retention_seconds(contract_raw: dict[str, Any]) -> float | None:
     for sla in contract_raw.get("slaProperties") or []:
         if str(sla.get("property", "")).lower() == "retention":
-            return float(sla["value"]) * _UNITS.get(str(sla.get("unit", "d")).lower(), 86400)
+            return sla_units.seconds(sla)  # None (keep everything) if it is no usable limit
     return None
 
 
