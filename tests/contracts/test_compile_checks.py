@@ -329,7 +329,9 @@ def test_refine_refuses_the_contract_before_reading_a_row(
     assert not DeltaTable.is_deltatable(str(ws.paths.table("silver", "payments")))
 
 
-@pytest.mark.parametrize("unit", ["s", "min", "hours", "d", "week", "yr", "Days"])
+@pytest.mark.parametrize(
+    "unit", ["ms", "s", "min", "hours", "hr", "hrs", "d", "w", "week", "yr", "Days"]
+)
 def test_every_sla_unit_means_the_same_to_compile_diff_and_certificates(
     tmp_path: Path, unit: str
 ) -> None:
@@ -346,3 +348,29 @@ def test_every_sla_unit_means_the_same_to_compile_diff_and_certificates(
     assert rule.params == {"seconds": expected}
     assert sla.seconds({"value": 2}) == 2 * 86400  # no unit: days
     assert sla.seconds({"value": 2, "unit": "fortnight"}) is None
+
+
+def test_months_are_refused_with_a_hint_and_a_quoted_number_is_a_number(tmp_path: Path) -> None:
+    """Found by an adversarial run: ODCS types an SLA ``value`` loosely ("4" is valid ODCS)."""
+    day = "- {name: day, logicalType: date}"
+    month = "slaProperties:\n  - {property: latency, value: 1, unit: month, element: x.day}\n"
+    with pytest.raises(ContractError, match="months vary in length") as err:
+        compile_contract(load_contract(_write(tmp_path, contract(day, month))), "x")
+    assert err.value.attrs()["path"] == "slaProperties[0].unit"
+    quoted = "slaProperties:\n  - {property: latency, value: '4', unit: d, element: x.day}\n"
+    compiled = compile_contract(load_contract(_write(tmp_path, contract(day, quoted))), "x")
+    assert [r.params for r in compiled.rules if r.kind == "freshness"] == [{"seconds": 345600.0}]
+
+
+def test_an_sla_may_name_a_property_by_its_logical_name(tmp_path: Path) -> None:
+    """The element ``x.updated_at`` names the property whose stored name is UPDATED_AT."""
+    props = (
+        "- {name: updated_at, physicalName: UPDATED_AT, logicalType: timestamp}\n"
+        "- {name: code, physicalName: CODE, logicalType: string, primaryKey: true}"
+    )
+    for element in ("x.updated_at", "x.UPDATED_AT", "updated_at"):
+        tail = f"slaProperties:\n  - {{property: latency, value: 1, unit: d, element: {element}}}\n"
+        compiled = compile_contract(load_contract(_write(tmp_path, contract(props, tail))), "x")
+        [rule] = [r for r in compiled.rules if r.kind == "freshness"]
+        assert rule.columns == ("UPDATED_AT",)
+        assert any(r.columns == ("CODE",) and r.kind == "unique" for r in compiled.rules)

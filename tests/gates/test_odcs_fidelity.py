@@ -323,3 +323,16 @@ def test_timestamps_past_the_microsecond_are_refused_not_cut(
     assert reasons(ws) == {len(good) + i: {"at.type"} for i in range(1, len(bad) + 1)}
     message = ws.quarantine("payments")[0]["_reasons"][0]["message"]
     assert "to the microsecond at most" in message
+
+
+@pytest.mark.parametrize("physical", ["timestamp", "TIMESTAMP WITH TIME ZONE", "datetime"])
+def test_a_v30_date_stored_as_a_timestamp_is_a_timestamp(
+    make_workspace: WorkspaceFactory, physical: str
+) -> None:
+    """ODCS v3.0 had no timestamp logical type: `date` + a timestamp physicalType means one."""
+    spec = f"logicalType: date\nphysicalType: {physical}"
+    csv = "id,at\n1,2024-01-05T10:00:00Z\n2,2024-01-05\n3,2024-01-05T10:00:00.123+01:00\n4,noon\n"
+    ws = make_workspace(contract=one_column("at", spec), files={"data/a.csv": csv})
+    assert ws.contract("payments").column("at").sql_type == "TIMESTAMPTZ"
+    refine(ws)
+    assert silver(ws).num_rows == 3 and reasons(ws) == {4: {"at.type"}}

@@ -208,12 +208,14 @@ def sla_seconds(ctx: Errors, sla: dict[str, Any], where: str) -> float:
     less would call every batch stale)."""
     unit = sla_units.unit_of(sla)
     if unit not in sla_units.UNIT_SECONDS:
+        hint = " (months vary in length: write days)" if unit.startswith("mo") else ""
         known = ", ".join(sla_units.UNIT_SECONDS)
-        raise ctx.error(f"SLA unit must be one of {known}; found {unit!r}", f"{where}.unit")
-    value = sla.get("value")
-    if not is_number(value) or value <= 0:
-        raise ctx.error(f"SLA value must be a number above 0, found {value!r}", f"{where}.value")
-    return float(value) * sla_units.UNIT_SECONDS[unit]
+        raise ctx.error(f"SLA unit must be one of {known}; found {unit!r}{hint}", f"{where}.unit")
+    value = sla_units.number(sla.get("value"))
+    if value is None or value <= 0:
+        found = sla.get("value")
+        raise ctx.error(f"SLA value must be a number above 0, found {found!r}", f"{where}.value")
+    return value * sla_units.UNIT_SECONDS[unit]
 
 
 def temporal(ctx: Errors, column: Column, where: str) -> None:

@@ -115,7 +115,11 @@ def compile_contract(
         if from_column not in names:
             raise ctx.error(f"relationship `from: {source}` names no property of {dataset}", where)
         rules.extend(_relationship(ctx, rel, str(from_column), where))
-    rules.extend(_freshness(ctx, raw, str(obj.get("name")), {c.name: c for c in columns}))
+    props = obj.get("properties") or []
+    # an SLA element may name a property by its logical name or by its stored (physical) one
+    by_name = {str(p.get("name")): c for p, c in zip(props, columns, strict=True)}
+    objects = (str(obj.get("name")), str(obj.get("physicalName") or obj.get("name")))
+    rules.extend(_freshness(ctx, raw, objects, by_name | {c.name: c for c in columns}))
     columns, extra = _missing_tokens(ctx, columns, rules, tuple(null_values), integral_floats)
     rules.extend(extra)
     return CompiledContract(
@@ -181,7 +185,9 @@ def _missing_tokens(
 
 
 def _property(obj: dict[str, Any], name: str) -> dict[str, Any]:
-    return next(p for p in obj.get("properties") or [] if p.get("name") == name)
+    """The property stored as column ``name`` (its physicalName, else its name)."""
+    props = obj.get("properties") or []
+    return next(p for p in props if str(p.get("physicalName") or p.get("name")) == name)
 
 
 class _Ctx:
@@ -314,6 +320,8 @@ def _type(
     if logical == "boolean":
         return "boolean", "BOOLEAN", None
     if logical == "date":
+        if parsed is not None and parsed.this.name.startswith(("TIMESTAMP", "DATETIME")):
+            return "timestamp", "TIMESTAMPTZ", None  # v3.0 had no timestamp logical type
         return "date", "DATE", None
     if logical == "timestamp":
         return "timestamp", "TIMESTAMPTZ", None
@@ -427,7 +435,9 @@ def _option_specs(name: str, opts: dict[str, Any]) -> list[_Spec]:
     return specs
 
 
-def _freshness(ctx: _Ctx, raw: dict[str, Any], obj: str, columns: dict[str, Column]) -> list[Rule]:
+def _freshness(
+    ctx: _Ctx, raw: dict[str, Any], objects: tuple[str, str], columns: dict[str, Column]
+) -> list[Rule]:
     """A ``latency``/``freshness`` SLA on a column of this object: the newest value of a batch
     must be at most that old when it is refined (warn: old data is late, not wrong)."""
     rules = []
@@ -436,14 +446,15 @@ def _freshness(ctx: _Ctx, raw: dict[str, Any], obj: str, columns: dict[str, Colu
             continue
         where = f"slaProperties[{i}]"
         table, _, column = str(sla.get("element") or "").split(",")[0].strip().rpartition(".")
-        if table not in ("", obj) or not column:
+        if table not in ("", *objects) or not column:
             continue  # another object's SLA
         if column not in columns:
             raise ctx.error(
-                f"{sla.get('property')} SLA names no property {column!r} of {obj}", where
+                f"{sla.get('property')} SLA names no property {column!r} of {objects[0]}", where
             )
         seconds = checks.sla_seconds(ctx, sla, where)
         checks.temporal(ctx, columns[column], f"{where}.element")
+        column = columns[column].name  # the stored name the gate reads
         rules.append(
             Rule(
                 ctx.rule_id(f"{column}.freshness"),
