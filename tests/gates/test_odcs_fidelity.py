@@ -226,6 +226,19 @@ def test_reasons_name_the_duplicate_too(make_workspace: WorkspaceFactory) -> Non
     }
 
 
+def good_then_bad(
+    make_workspace: WorkspaceFactory, spec: str, good: list[str], bad: list[str]
+) -> aiready.Workspace:
+    """Refine column ``at`` (``spec``) holding ``good`` then ``bad`` values: the good reach
+    silver, each bad one is quarantined for its type alone."""
+    csv = "id,at\n" + "".join(f"{i},{v}\n" for i, v in enumerate(good + bad, start=1))
+    ws = make_workspace(contract=one_column("at", spec), files={"data/a.csv": csv})
+    refine(ws)
+    assert silver(ws).num_rows == len(good)
+    assert reasons(ws) == {len(good) + i: {"at.type"} for i in range(1, len(bad) + 1)}
+    return ws
+
+
 @pytest.mark.parametrize(
     ("spec", "good", "bad"),
     [
@@ -245,11 +258,7 @@ def test_offsets_beyond_18_hours_or_59_minutes_are_not_instants(
     make_workspace: WorkspaceFactory, spec: str, good: list[str], bad: list[str]
 ) -> None:
     """Found by an adversarial run: +99:99 was read as some other instant."""
-    csv = "id,at\n" + "".join(f"{i},{v}\n" for i, v in enumerate(good + bad, start=1))
-    ws = make_workspace(contract=one_column("at", spec), files={"data/a.csv": csv})
-    refine(ws)
-    assert silver(ws).num_rows == len(good)
-    assert reasons(ws) == {len(good) + i: {"at.type"} for i in range(1, len(bad) + 1)}
+    good_then_bad(make_workspace, spec, good, bad)
 
 
 @pytest.mark.parametrize("pattern", ["[a-z", "(?<=a)b", "(a)\\1", "a{2,1}"])
@@ -316,11 +325,7 @@ def test_timestamps_past_the_microsecond_are_refused_not_cut(
     make_workspace: WorkspaceFactory, spec: str, good: list[str], bad: list[str]
 ) -> None:
     """Found by an adversarial run: .123456789 reached silver as .123456, silently."""
-    csv = "id,at\n" + "".join(f"{i},{v}\n" for i, v in enumerate(good + bad, start=1))
-    ws = make_workspace(contract=one_column("at", spec), files={"data/a.csv": csv})
-    refine(ws)
-    assert silver(ws).num_rows == len(good)
-    assert reasons(ws) == {len(good) + i: {"at.type"} for i in range(1, len(bad) + 1)}
+    ws = good_then_bad(make_workspace, spec, good, bad)
     message = ws.quarantine("payments")[0]["_reasons"][0]["message"]
     assert "to the microsecond at most" in message
 
