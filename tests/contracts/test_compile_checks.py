@@ -374,3 +374,34 @@ def test_an_sla_may_name_a_property_by_its_logical_name(tmp_path: Path) -> None:
         [rule] = [r for r in compiled.rules if r.kind == "freshness"]
         assert rule.columns == ("UPDATED_AT",)
         assert any(r.columns == ("CODE",) and r.kind == "unique" for r in compiled.rules)
+
+
+def test_contracts_compile_in_many_threads_at_once(tmp_path: Path) -> None:
+    """Found in review: the compile checks shared one DuckDB connection, so a service compiling
+    in several threads refused valid bounds ("connection is busy") or crashed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from aiready.contracts import formats
+
+    texts = [
+        contract(
+            f"- {{name: d, logicalType: date, logicalTypeOptions: {{minimum: '2024-01-{k:02d}'}}}}"
+            "\n"
+            f"- {{name: c, logicalType: string, logicalTypeOptions: {{pattern: '^a{{{k}}}$'}}}}"
+        )
+        for k in range(1, 29)
+    ]
+    paths = []
+    for k, text in enumerate(texts):
+        (tmp_path / str(k)).mkdir()
+        paths.append(_write(tmp_path / str(k), text))
+
+    def compile_one(i: int) -> int:
+        if i % 28 == 0:  # checks asked anew, not answered from the cache
+            formats.bound_seconds.cache_clear()
+            formats.regex_error.cache_clear()
+        return len(compile_contract(load_contract(paths[i % len(paths)]), "x").rules)
+
+    with ThreadPoolExecutor(8) as pool:
+        counts = list(pool.map(compile_one, range(400)))
+    assert len(counts) == 400 and len(set(counts)) == 1

@@ -194,7 +194,8 @@ def bound_seconds(value: str, sql_type: str, pattern: DatePattern | None) -> flo
     kind = "date" if sql_type == "DATE" else "timestamp"
     written = "ISO 8601" + (f" or {pattern.jdk!r}" if pattern is not None else "")
     try:
-        row = _db().execute(f"SELECT {bound} IS NULL, epoch({bound})").fetchone()
+        with _db().cursor() as con:
+            row = con.execute(f"SELECT {bound} IS NULL, epoch({bound})").fetchone()
     except duckdb.Error as exc:
         why = str(exc).split("\n")[0].removeprefix("Conversion Error: ")
         raise ValueError(f"{value!r} is not a {kind} written {written} ({why})") from exc
@@ -210,9 +211,9 @@ def regex_error(pattern: str) -> str | None:
     Asked when a contract is compiled, so a bad pattern is named with its YAML path rather than
     failing mid-gate. ECMA-262 features RE2 lacks (look-behind, back-references) are refused.
     """
-    con = _db()
     try:
-        con.execute("SELECT regexp_matches('', ?)", [pattern]).fetchone()
+        with _db().cursor() as con:
+            con.execute("SELECT regexp_matches('', ?)", [pattern]).fetchone()
     except duckdb.Error as exc:
         return str(exc).split("\n")[0].removeprefix("Invalid Input Error: ")
     return None
@@ -220,4 +221,6 @@ def regex_error(pattern: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _db() -> duckdb.DuckDBPyConnection:
+    """One in-memory database for compile-time checks; each use takes its own cursor, since a
+    DuckDB connection is not to be shared between threads (the service compiles in many)."""
     return connect()
